@@ -1,0 +1,126 @@
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.enums import AgencyKind, Role
+from accounts.validators import validate_nip, validate_phone
+
+
+class SubDivision(models.Model):
+    """A sub-division (sub-bidang) of the Kesatuan Bangsa division: Wasdin or Wasbang."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30)
+
+    class Meta:
+        verbose_name = _("sub-division")
+        verbose_name_plural = _("sub-divisions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.short_name})"
+
+
+class Agency(models.Model):
+    """A partner agency (Jajaran Samping) or source of activity plans."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=AgencyKind.choices)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Qualification(models.Model):
+    """An item of the SOP's officer qualifications (Kualifikasi Pelaksana)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    first_name = None
+    last_name = None
+
+    full_name = models.CharField(_("full name"), max_length=150)
+    nip = models.CharField(
+        _("NIP"),
+        max_length=18,
+        blank=True,
+        validators=[validate_nip],
+        help_text=_("Civil-servant number, 18 digits. Leave empty for non-civil-servants."),
+    )
+    position = models.CharField(_("position (jabatan)"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    sub_division = models.ForeignKey(
+        SubDivision,
+        verbose_name=_("sub-division"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("partner agency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("For partner users: the agency they report for."),
+    )
+    qualifications = models.ManyToManyField(Qualification, verbose_name=_("qualifications and trainings"), blank=True)
+
+    REQUIRED_FIELDS = ["email", "full_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["full_name", "username"]
+        constraints = [models.UniqueConstraint(fields=["nip"], condition=~Q(nip=""), name="accounts_user_nip_unique")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.username
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """Names of the user's role groups, read once per request."""
+        if not self.is_active:
+            return frozenset()
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(role in self.role_names for role in roles)
+
+    @property
+    def roles(self) -> list[Role]:
+        return [role for role in Role if role in self.role_names]

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("bahasa/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
