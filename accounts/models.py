@@ -124,3 +124,24 @@ class User(AbstractUser):
     @property
     def roles(self) -> list[Role]:
         return [role for role in Role if role in self.role_names]
+
+
+class Notification(models.Model):
+    """An in-app notification (the bell); e-mail copies are sent by the services."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    is_urgent = models.BooleanField(_("urgent"), default=False)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title

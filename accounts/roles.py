@@ -12,11 +12,16 @@ from django.db import DEFAULT_DB_ALIAS
 from accounts.enums import Role
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.PARTNER: [],
-    Role.KASUBBID: [],
+    Role.PARTNER: ["lokus.add_activityplan"],
+    Role.KASUBBID: [
+        "lokus.add_activityplan",
+        "lokus.view_activityplan",
+        "lokus.decide_activityplan",
+        "lokus.dispatch_lokus",
+    ],
     Role.MEMBER: [],
-    Role.KABID: [],
-    Role.KABAN: [],
+    Role.KABID: ["lokus.add_activityplan", "lokus.view_activityplan", "lokus.view_all_lokus"],
+    Role.KABAN: ["lokus.view_activityplan", "lokus.view_all_lokus"],
     Role.ADMIN: [
         "accounts.view_user",
         "accounts.add_user",
@@ -37,6 +42,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.view_kelurahan",
         "lokus.add_kelurahan",
         "lokus.change_kelurahan",
+        "lokus.view_stepstandard",
+        "lokus.change_stepstandard",
     ],
 }
 

@@ -1,10 +1,57 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Notification
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Beranda: who is signed in, their roles, and what they may open."""
+    """Beranda: who is signed in, their roles, what awaits them, and what they may open."""
+    from lokus import selectors  # the home page shows the SOP work queues
+
     user = request.user
-    return render(request, "accounts/home.html", {"roles": user.roles})
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "roles": user.roles,
+            "tasks": selectors.work_queue(user),
+            "escalations": selectors.recent_escalations(user),
+            "my_plans": selectors.recent_own_plans(user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    rows = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notification read and go to what it is about."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    target = notification.url
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")

@@ -162,6 +162,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if not PRODUC
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lokus@kesbangpol.tangerangkota.go.id")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute address of the product, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Security headers, on in every mode; the HTTPS ones only in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,5 +1,30 @@
+import uuid
+from datetime import datetime, timedelta
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.enums import Role
+from lokus.enums import (
+    AssignmentState,
+    AuditAction,
+    Classification,
+    EscalationKind,
+    LokusState,
+    MediaKind,
+    PlanCategory,
+    PlanStatus,
+    RiskLevel,
+    Situation,
+)
 
 
 class Kecamatan(models.Model):
@@ -33,3 +58,495 @@ class Kelurahan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StepStandard(models.Model):
+    """Mutu Baku: the SOP's required input, standard time and output of one step."""
+
+    number = models.PositiveSmallIntegerField(
+        _("step"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(15)]
+    )
+    activity = models.CharField(_("activity"), max_length=200)
+    actor = models.CharField(_("actor"), max_length=120)
+    required_input = models.CharField(_("required input (kelengkapan)"), max_length=200)
+    minutes = models.PositiveIntegerField(_("standard time (minutes)"), validators=[MinValueValidator(1)])
+    output = models.CharField(_("output"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("step standard (Mutu Baku)")
+        verbose_name_plural = _("step standards (Mutu Baku)")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.activity}"
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+
+def _random_name(folder: str, filename: str) -> str:
+    """Random, unguessable stored names; the original name is kept in the database only."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def plan_upload_path(instance, filename: str) -> str:
+    return _random_name("plans", filename)
+
+
+def field_upload_path(instance, filename: str) -> str:
+    return _random_name("field", filename)
+
+
+class StateModelMixin(ConcurrentTransitionMixin):
+    """``full_clean()`` leaves the protected state fields alone: Django's ``clean_fields()``
+    assigns every field it cleans, which django-fsm refuses for a protected field (only a
+    transition may change the state), so ``full_clean()`` would always fail."""
+
+    def clean_fields(self, exclude=None):
+        protected = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMField) and f.protected}
+        super().clean_fields(exclude={*(exclude or ()), *protected})
+
+
+def _is_kasubbid(user) -> bool:
+    return user.has_role(Role.KASUBBID) and user.sub_division_id is not None
+
+
+class ActivityPlan(StateModelMixin, models.Model):
+    """Rencana Kegiatan: a planned activity reported by a partner (SOP step 1)."""
+
+    title = models.CharField(_("activity title"), max_length=200)
+    category = models.CharField(_("category"), max_length=20, choices=PlanCategory.choices)
+    description = models.TextField(_("description"))
+    organiser = models.CharField(_("organiser"), max_length=200)
+    organiser_contact = models.CharField(_("organiser contact"), max_length=200, blank=True)
+    expected_participants = models.PositiveIntegerField(
+        _("expected participants"), validators=[MaxValueValidator(10_000_000)]
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    address = models.CharField(_("address"), max_length=300)
+    kecamatan = models.ForeignKey(Kecamatan, verbose_name=_("kecamatan"), on_delete=models.PROTECT)
+    kelurahan = models.ForeignKey(Kelurahan, verbose_name=_("kelurahan"), on_delete=models.PROTECT)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    source_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("source agency"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    source_name = models.CharField(
+        _("source (person or group)"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who gave the information, when it is not a partner agency (e.g. a member of the public)."),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="submitted_plans",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    status = FSMField(_("status"), default=PlanStatus.RECEIVED, choices=PlanStatus.choices, protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decided_plans",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("activity plan")
+        verbose_name_plural = _("activity plans")
+        ordering = ["starts_at", "pk"]
+        permissions = [("decide_activityplan", "Can choose a plan as lokus or mark it not chosen")]
+        indexes = [models.Index(fields=["status", "starts_at"]), models.Index(fields=["starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="plan_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("The end must be after the start.")
+        if self.kelurahan_id and self.kecamatan_id and self.kelurahan.kecamatan_id != self.kecamatan_id:
+            errors["kelurahan"] = _("This kelurahan is not in the chosen kecamatan.")
+        if errors:
+            raise ValidationError(errors)
+
+    @transition(
+        field=status,
+        source=PlanStatus.RECEIVED,
+        target=PlanStatus.CHOSEN,
+        permission=lambda plan, user: user.has_perm("lokus.decide_activityplan") and _is_kasubbid(user),
+    )
+    def choose(self, by, at: datetime) -> None:
+        self.decided_by, self.decided_at = by, at
+
+    @transition(
+        field=status,
+        source=PlanStatus.RECEIVED,
+        target=PlanStatus.NOT_CHOSEN,
+        permission=lambda plan, user: user.has_perm("lokus.decide_activityplan") and _is_kasubbid(user),
+    )
+    def mark_not_chosen(self, by, at: datetime, reason: str) -> None:
+        self.decided_by, self.decided_at, self.decision_reason = by, at, reason
+
+
+class PlanAttachment(models.Model):
+    """A file sent with a plan, such as the organiser's notification letter."""
+
+    plan = models.ForeignKey(ActivityPlan, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=plan_upload_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("plan attachment")
+        verbose_name_plural = _("plan attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+def _can_dispatch(lokus, user) -> bool:
+    return (
+        user.has_perm("lokus.dispatch_lokus") and _is_kasubbid(user) and user.sub_division_id == lokus.sub_division_id
+    )
+
+
+class Lokus(StateModelMixin, models.Model):
+    """Lokasi Khusus: a plan picked for special monitoring by a mitigation team (steps 2-5)."""
+
+    plan = models.OneToOneField(ActivityPlan, verbose_name=_("activity plan"), on_delete=models.PROTECT)
+    sub_division = models.ForeignKey(
+        "accounts.SubDivision", verbose_name=_("sub-division"), on_delete=models.PROTECT, related_name="lokus"
+    )
+    problem = models.TextField(_("problem (masalah yang terjadi)"), blank=True)
+    location = models.CharField(_("location"), max_length=300)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    assembly_point = models.CharField(_("assembly point (titik kumpul)"), max_length=300, blank=True)
+    assembly_at = models.DateTimeField(_("meeting time"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("schedule start"))
+    ends_at = models.DateTimeField(_("schedule end"))
+    risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
+    classification = models.CharField(
+        _("classification"), max_length=10, choices=Classification.choices, default=Classification.TERBATAS
+    )
+    surat_tugas_number = models.CharField(_("Surat Tugas number"), max_length=100, blank=True)
+    state = FSMField(_("state"), default=LokusState.COMPOSING, choices=LokusState.choices, protected=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("chosen at"), default=timezone.now)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    field_started_at = models.DateTimeField(_("field work started at"), null=True, blank=True)
+    field_done_at = models.DateTimeField(_("field work completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lokus")
+        verbose_name_plural = _("lokus")
+        ordering = ["starts_at", "pk"]
+        permissions = [
+            ("dispatch_lokus", "Can compose and dispatch the team of a lokus of own sub-division"),
+            ("view_all_lokus", "Can see every lokus (leadership)"),
+            ("coordinate_lokus", "Is the field coordinator of this lokus (object permission)"),
+        ]
+        indexes = [models.Index(fields=["state", "starts_at"]), models.Index(fields=["starts_at", "ends_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["surat_tugas_number"], condition=~Q(surat_tugas_number=""), name="lokus_surat_tugas_unique"
+            ),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="lokus_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.plan.title if self.plan_id else str(self.pk)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("The end must be after the start.")
+        if self.assembly_at and self.ends_at and self.assembly_at >= self.ends_at:
+            errors["assembly_at"] = _("The meeting time must be before the end of the schedule.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_composing(self) -> bool:
+        return self.state == LokusState.COMPOSING
+
+    def missing_for_dispatch(self) -> list[str]:
+        """What the lokus's own fields still lack before it can be dispatched."""
+        missing = []
+        if not self.problem.strip():
+            missing.append(str(_("the problem (masalah yang terjadi)")))
+        if not self.assembly_point.strip():
+            missing.append(str(_("the assembly point (titik kumpul)")))
+        if not self.assembly_at:
+            missing.append(str(_("the meeting time")))
+        if not self.surat_tugas_number.strip():
+            missing.append(str(_("the Surat Tugas number")))
+        return missing
+
+    @transition(
+        field=state,
+        source=LokusState.COMPOSING,
+        target=LokusState.DISPATCHED,
+        conditions=[lambda lokus: not lokus.missing_for_dispatch()],
+        permission=_can_dispatch,
+    )
+    def dispatch(self, by, at: datetime) -> None:
+        self.dispatched_by, self.dispatched_at = by, at
+
+    @transition(field=state, source=LokusState.DISPATCHED, target=LokusState.RUNNING)
+    def start_field_work(self, at: datetime) -> None:
+        self.field_started_at = at
+
+    @transition(field=state, source=LokusState.RUNNING, target=LokusState.FIELD_DONE)
+    def complete_field_work(self, at: datetime) -> None:
+        self.field_done_at = at
+
+    def map_url(self) -> str:
+        """A link that opens the phone's map app (Android and iOS both hand it over)."""
+        from urllib.parse import quote
+
+        if self.latitude is not None and self.longitude is not None:
+            return f"https://www.google.com/maps/search/?api=1&query={self.latitude},{self.longitude}"
+        return f"https://www.google.com/maps/search/?api=1&query={quote(self.location)}"
+
+
+class LokusUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian object permissions on a lokus, with a real foreign key so that they
+    are deleted with the lokus and joined cheaply."""
+
+    content_object = models.ForeignKey(Lokus, on_delete=models.CASCADE)
+
+
+class LokusGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Lokus, on_delete=models.CASCADE)
+
+
+def _is_own_assignment(assignment, user) -> bool:
+    return assignment.member_id == user.pk and user.is_active
+
+
+class Assignment(StateModelMixin, models.Model):
+    """One officer on one lokus team (Anggota Mitigasi), possibly its coordinator."""
+
+    lokus = models.ForeignKey(Lokus, on_delete=models.CASCADE, related_name="assignments")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    is_coordinator = models.BooleanField(_("field coordinator (Korlap)"), default=False)
+    state = FSMField(_("state"), default=AssignmentState.ASSIGNED, choices=AssignmentState.choices, protected=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    equipment = models.JSONField(_("equipment checked"), default=list, blank=True)
+    checked_in_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    checkin_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    checkin_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    reported_at = models.DateTimeField(_("report submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team assignment")
+        verbose_name_plural = _("team assignments")
+        ordering = ["-is_coordinator", "member__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["lokus", "member"], name="assignment_member_once"),
+            models.UniqueConstraint(fields=["lokus"], condition=Q(is_coordinator=True), name="assignment_one_korlap"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.lokus_id}"
+
+    @transition(
+        field=state, source=AssignmentState.ASSIGNED, target=AssignmentState.CONFIRMED, permission=_is_own_assignment
+    )
+    def confirm(self, at: datetime, equipment: list[str]) -> None:
+        self.confirmed_at, self.equipment = at, equipment
+
+    @transition(
+        field=state, source=AssignmentState.CONFIRMED, target=AssignmentState.CHECKED_IN, permission=_is_own_assignment
+    )
+    def check_in(self, at: datetime, latitude=None, longitude=None) -> None:
+        self.checked_in_at, self.checkin_latitude, self.checkin_longitude = at, latitude, longitude
+
+    @transition(
+        field=state, source=AssignmentState.CHECKED_IN, target=AssignmentState.REPORTED, permission=_is_own_assignment
+    )
+    def submit_report(self, at: datetime) -> None:
+        self.reported_at = at
+
+
+class RiskAssessment(models.Model):
+    """Pemetaan risiko: recorded by the coordinator before the team enters the location."""
+
+    lokus = models.OneToOneField(Lokus, on_delete=models.CASCADE, related_name="risk_assessment")
+    threats = models.TextField(_("threats and vulnerabilities"))
+    access_routes = models.TextField(_("access routes"))
+    exit_routes = models.TextField(_("exit / evacuation routes"))
+    security_contact = models.CharField(_("nearest police / TNI contact"), max_length=300)
+    go = models.BooleanField(_("go: safe to enter"))
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("risk mapping")
+        verbose_name_plural = _("risk mappings")
+
+    def __str__(self) -> str:
+        return f"{self.lokus_id}: {'go' if self.go else 'no-go'}"
+
+
+class FieldNote(models.Model):
+    """A time-stamped observation from a member in the field."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="notes")
+    body = models.TextField(_("what happened"))
+    crowd_estimate = models.PositiveIntegerField(
+        _("estimated crowd size"), null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+    )
+    situation = models.CharField(_("situation"), max_length=10, choices=Situation.choices)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("field note")
+        verbose_name_plural = _("field notes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.situation}"
+
+
+class FieldMedia(models.Model):
+    """A photo, short video or Berita Acara scan taken in the field. Stored under a random
+    name and served only through a view that checks access."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="media")
+    kind = models.CharField(_("kind"), max_length=20, choices=MediaKind.choices)
+    file = models.FileField(_("file"), upload_to=field_upload_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("field file")
+        verbose_name_plural = _("field files")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class MemberReport(models.Model):
+    """A member's own report of the lokus, submitted at the end of step 5."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="report")
+    summary = models.TextField(_("what I observed (facts)"))
+    situation = models.CharField(_("final situation"), max_length=10, choices=Situation.choices)
+    crowd_estimate = models.PositiveIntegerField(
+        _("estimated crowd size"), null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member report")
+        verbose_name_plural = _("member reports")
+
+    def __str__(self) -> str:
+        return f"{self.assignment}"
+
+
+class Escalation(models.Model):
+    """Eskalasi / Mundur: the SOP's withdrawal rule, raised from the field."""
+
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="escalations")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=EscalationKind.choices)
+    message = models.CharField(_("short message"), max_length=500)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only audit log shown as the lokus/plan timeline."""
+
+    plan = models.ForeignKey(ActivityPlan, on_delete=models.PROTECT, related_name="audit_entries")
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an entry is written once and never changed.
+        if self.pk is not None:
+            raise ValidationError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit entries cannot be deleted.")

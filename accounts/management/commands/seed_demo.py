@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import translation
 
 from accounts import demo as accounts_demo
+from lokus import demo as lokus_demo
 
-# Later parts of the product append their own demo seeders (called in order, each
-# receiving the dict of demo users) here.
-SEEDERS = []
+# Each part of the product seeds its demo data in turn, given the demo users by username.
+SEEDERS = [lokus_demo.seed]
 
 
 class Command(BaseCommand):
@@ -15,7 +17,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run in production mode (DJANGO_MODE=production).")
-        with transaction.atomic():
+        # Demo notifications are stored in Indonesian and not e-mailed to invented addresses.
+        with (
+            translation.override(settings.LANGUAGE_CODE),
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            transaction.atomic(),
+        ):
             users = accounts_demo.seed()
             for seeder in SEEDERS:
                 seeder(users)

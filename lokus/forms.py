@@ -1,0 +1,305 @@
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Agency
+from lokus import uploads
+from lokus.enums import Equipment, EscalationKind, MediaKind, Situation
+from lokus.models import ActivityPlan, FieldNote, Kecamatan, Kelurahan, Lokus, MemberReport, RiskAssessment
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_PLAN_ATTACHMENTS = 5
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+def datetime_field(label, required=True, help_text=""):
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": uploads.DOCUMENT_ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class PlanForm(forms.ModelForm):
+    """Step 1. Staff entering on behalf of someone also name the source."""
+
+    starts_at = datetime_field(_("starts at (WIB)"))
+    ends_at = datetime_field(_("ends at (WIB)"))
+    attachments = MultipleFileField(
+        label=_("attachments"),
+        required=False,
+        help_text=_("E.g. the notification letter: PDF or photo, up to 15 MB each, at most 5 files."),
+    )
+    source_agency = forms.ModelChoiceField(
+        label=_("source agency"), queryset=Agency.objects.filter(is_active=True), required=False
+    )
+    source_name = forms.CharField(
+        label=_("source (person or group)"),
+        max_length=200,
+        required=False,
+        help_text=_("When the information comes from a member of the public or another source."),
+    )
+
+    class Meta:
+        model = ActivityPlan
+        fields = [
+            "title",
+            "category",
+            "description",
+            "organiser",
+            "organiser_contact",
+            "expected_participants",
+            "starts_at",
+            "ends_at",
+            "address",
+            "kecamatan",
+            "kelurahan",
+            "latitude",
+            "longitude",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "latitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+            "longitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, on_behalf: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_behalf = on_behalf
+        if not on_behalf:
+            del self.fields["source_agency"]
+            del self.fields["source_name"]
+        self.fields["kecamatan"].queryset = Kecamatan.objects.order_by("name")
+        kecamatan_id = self.data.get(self.add_prefix("kecamatan")) or self.initial.get("kecamatan")
+        kelurahan = Kelurahan.objects.select_related("kecamatan").order_by("name")
+        # All kelurahan are valid choices (the model checks they match the kecamatan); the
+        # list a person sees is narrowed to the chosen kecamatan.
+        self.fields["kelurahan"].queryset = kelurahan
+        if kecamatan_id and str(kecamatan_id).isdigit():
+            self.fields["kelurahan"].widget.choices = [("", "---------")] + [
+                (k.pk, k.name) for k in kelurahan.filter(kecamatan_id=kecamatan_id)
+            ]
+        self.fields["kecamatan"].widget.attrs.update(
+            {"hx-get": reverse("lokus:kelurahan_options"), "hx-target": "#id_kelurahan", "hx-swap": "innerHTML"}
+        )
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at < timezone.now() - datetime.timedelta(days=1):
+            raise ValidationError(_("The start cannot be more than a day in the past."))
+        return starts_at
+
+    def clean_attachments(self):
+        files = self.cleaned_data.get("attachments") or []
+        if len(files) > MAX_PLAN_ATTACHMENTS:
+            raise ValidationError(_("At most %(n)s files.") % {"n": MAX_PLAN_ATTACHMENTS})
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                cleaned.append(uploads.clean_document(upload))
+            except ValidationError as error:
+                errors.extend(f"{upload.name}: {message}" for message in error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The end must be after the start."))
+        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
+        if kecamatan and kelurahan and kelurahan.kecamatan_id != kecamatan.pk:
+            self.add_error("kelurahan", _("This kelurahan is not in the chosen kecamatan."))
+        if self.on_behalf and not data.get("source_agency") and not (data.get("source_name") or "").strip():
+            self.add_error("source_name", _("Name the source of the information: a partner agency or a person."))
+        return data
+
+
+class NotChosenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("Give the reason the plan is not chosen.")},
+    )
+
+
+class LokusForm(forms.ModelForm):
+    assembly_at = datetime_field(_("meeting time (WIB)"), required=False)
+    starts_at = datetime_field(_("schedule start (WIB)"))
+    ends_at = datetime_field(_("schedule end (WIB)"))
+
+    class Meta:
+        model = Lokus
+        fields = [
+            "problem",
+            "location",
+            "latitude",
+            "longitude",
+            "assembly_point",
+            "assembly_at",
+            "starts_at",
+            "ends_at",
+            "risk_level",
+            "classification",
+            "surat_tugas_number",
+        ]
+        widgets = {
+            "problem": forms.Textarea(attrs={"rows": 4}),
+            "latitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+            "longitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at, assembly_at = data.get("starts_at"), data.get("ends_at"), data.get("assembly_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The end must be after the start."))
+        if assembly_at and ends_at and assembly_at >= ends_at:
+            self.add_error("assembly_at", _("The meeting time must be before the end of the schedule."))
+        return data
+
+
+class TeamForm(forms.Form):
+    members = forms.ModelMultipleChoiceField(
+        label=_("field officers"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one field officer.")},
+    )
+    coordinator = forms.ModelChoiceField(
+        label=_("field coordinator (Korlap)"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose exactly one field coordinator.")},
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = candidates
+        self.fields["coordinator"].queryset = candidates
+
+    def clean(self):
+        data = super().clean()
+        members, coordinator = data.get("members"), data.get("coordinator")
+        if members is not None and coordinator is not None and coordinator not in members:
+            self.add_error("coordinator", _("The field coordinator must be one of the chosen officers."))
+        return data
+
+
+class ConfirmForm(forms.Form):
+    equipment = forms.MultipleChoiceField(
+        label=_("equipment I carry"), choices=Equipment.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class PositionForm(forms.Form):
+    latitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, widget=forms.HiddenInput
+    )
+    longitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, widget=forms.HiddenInput
+    )
+
+
+class RiskForm(forms.ModelForm):
+    go = forms.TypedChoiceField(
+        label=_("decision"),
+        coerce=lambda v: v == "go",
+        widget=forms.RadioSelect,
+        choices=[("go", _("Go: safe to enter")), ("nogo", _("No-go: do not enter"))],
+    )
+
+    class Meta:
+        model = RiskAssessment
+        fields = ["threats", "access_routes", "exit_routes", "security_contact", "go", "notes"]
+        widgets = {
+            "threats": forms.Textarea(attrs={"rows": 3}),
+            "access_routes": forms.Textarea(attrs={"rows": 2}),
+            "exit_routes": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+def situation_field(label):
+    return forms.ChoiceField(label=label, choices=Situation.choices, widget=forms.RadioSelect)
+
+
+class FieldNoteForm(forms.ModelForm):
+    situation = situation_field(_("situation"))
+
+    class Meta:
+        model = FieldNote
+        fields = ["body", "crowd_estimate", "situation"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 4}),
+            "crowd_estimate": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+            "situation": forms.RadioSelect,
+        }
+
+
+class MediaForm(forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), choices=MediaKind.choices, initial=MediaKind.PHOTO)
+    file = forms.FileField(label=_("file"))
+    caption = forms.CharField(label=_("caption"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload, kind = data.get("file"), data.get("kind")
+        if upload is None or kind is None:
+            return data
+        cleaners = {
+            MediaKind.PHOTO: uploads.clean_image,
+            MediaKind.VIDEO: uploads.clean_video,
+            MediaKind.BERITA_ACARA: uploads.clean_document,
+        }
+        try:
+            data["clean"] = cleaners[kind](upload)
+        except ValidationError as error:
+            self.add_error("file", error)
+        return data
+
+
+class MemberReportForm(forms.ModelForm):
+    situation = situation_field(_("final situation"))
+
+    class Meta:
+        model = MemberReport
+        fields = ["summary", "situation", "crowd_estimate"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 6}),
+            "situation": forms.RadioSelect,
+            "crowd_estimate": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+        }
+
+
+class EscalationForm(PositionForm):
+    kind = forms.ChoiceField(label=_("what is happening"), choices=EscalationKind.choices, widget=forms.RadioSelect)
+    message = forms.CharField(label=_("short message"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,48 @@
+from django.utils.translation import gettext_lazy as _
+
+from accounts.enums import Role
+from accounts.navigation import NavItem, register
+from lokus import permissions
+
+
+def register_items() -> None:
+    register(
+        NavItem(
+            _("Report a planned activity"),
+            _("SOP step 1: send Kesbangpol the information on a planned activity."),
+            "lokus:plan_create",
+            permissions.can_submit_plan,
+        )
+    )
+    register(
+        NavItem(
+            _("Activity plans"),
+            _("Plans received and their status; choose which become a lokus."),
+            "lokus:plan_list",
+            lambda u: permissions.can_submit_plan(u) or u.has_perm("lokus.view_activityplan"),
+        )
+    )
+    register(
+        NavItem(
+            _("Calendar"),
+            _("Upcoming plans by day or week, with clashes marked."),
+            "lokus:plan_calendar",
+            lambda u: u.has_perm("lokus.view_activityplan"),
+        )
+    )
+    register(
+        NavItem(
+            _("Lokus"),
+            _("Special locations: teams, field progress, time standards."),
+            "lokus:list",
+            lambda u: u.has_perm("lokus.view_all_lokus") or u.has_perm("lokus.dispatch_lokus"),
+        )
+    )
+    register(
+        NavItem(
+            _("My assignments"),
+            _("Lokus you are dispatched to: confirm, start, record and report."),
+            "lokus:assignments",
+            lambda u: u.has_role(Role.MEMBER),
+        )
+    )

@@ -1,0 +1,131 @@
+"""Checking and cleaning files that come from phones in the field.
+
+Images are identified by their content (Pillow), not their name; only JPEG, PNG and WebP
+are accepted. Pillow's decompression-bomb limit stays on and its warning is raised as an
+error. Accepted images are rotated upright by their EXIF orientation and re-encoded
+without any metadata, so no GPS position or device data is stored. Videos and PDFs are
+identified by their leading bytes and size-limited; their contents are stored as sent."""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MB = 1024 * 1024
+PHOTO_MAX_BYTES = 15 * MB
+VIDEO_MAX_BYTES = 100 * MB
+DOCUMENT_MAX_BYTES = 15 * MB
+MAX_IMAGE_SIDE = 4096  # larger photos are scaled down: plenty for a report, less to upload
+ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
+IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
+VIDEO_ACCEPT = "video/mp4,video/quicktime,video/webm,video/3gpp"
+DOCUMENT_ACCEPT = "application/pdf," + IMAGE_ACCEPT
+
+
+@dataclass
+class CleanFile:
+    content: ContentFile
+    original_name: str
+    content_type: str
+    size: int
+
+
+def _original_name(upload) -> str:
+    name = (getattr(upload, "name", "") or "berkas").replace("\\", "/").split("/")[-1]
+    return name[:200]
+
+
+def _check_size(upload, limit: int) -> None:
+    if upload.size > limit:
+        raise ValidationError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
+            code="too_large",
+            params={"size": f"{upload.size / MB:.1f}", "limit": limit // MB},
+        )
+    if upload.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+
+
+def clean_image(upload, limit: int = PHOTO_MAX_BYTES) -> CleanFile:
+    _check_size(upload, limit)
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+            if image.format not in ALLOWED_IMAGE_FORMATS:
+                raise ValidationError(_("Only JPEG, PNG or WebP photos are accepted."), code="image_format")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(_("The image is too large in pixels to be processed safely."), code="bomb") from None
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(_("The file is not a valid image."), code="not_image") from None
+
+    image = ImageOps.exif_transpose(image)
+    if max(image.size) > MAX_IMAGE_SIDE:
+        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P") and "transparency" in image.info or image.mode in ("RGBA", "LA"):
+        image.save(out, format="PNG", optimize=True)  # no exif/text chunks are passed on
+        ext, content_type = "png", "image/png"
+    else:
+        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
+        ext, content_type = "jpg", "image/jpeg"
+    data = out.getvalue()
+    stem = _original_name(upload).rsplit(".", 1)[0] or "foto"
+    return CleanFile(ContentFile(data, name=f"upload.{ext}"), f"{stem}.{ext}", content_type, len(data))
+
+
+def _head(upload, n: int = 32) -> bytes:
+    upload.seek(0)
+    head = upload.read(n)
+    upload.seek(0)
+    return head
+
+
+def sniff_video(head: bytes) -> tuple[str, str] | None:
+    """(extension, content type) of an allow-listed video container, from its first bytes."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "mov", "video/quicktime"
+        if brand.startswith(b"3g"):
+            return "3gp", "video/3gpp"
+        return "mp4", "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm", "video/webm"
+    return None
+
+
+def clean_video(upload) -> CleanFile:
+    _check_size(upload, VIDEO_MAX_BYTES)
+    sniffed = sniff_video(_head(upload))
+    if sniffed is None:
+        raise ValidationError(_("Only MP4, MOV, 3GP or WebM videos are accepted."), code="video_format")
+    ext, content_type = sniffed
+    upload.seek(0)
+    stem = _original_name(upload).rsplit(".", 1)[0] or "video"
+    return CleanFile(ContentFile(upload.read(), name=f"upload.{ext}"), f"{stem}.{ext}", content_type, upload.size)
+
+
+def clean_document(upload) -> CleanFile:
+    """A PDF (a letter, a Berita Acara scan) or a photo of one."""
+    if _head(upload, 5) == b"%PDF-":
+        _check_size(upload, DOCUMENT_MAX_BYTES)
+        upload.seek(0)
+        stem = _original_name(upload).rsplit(".", 1)[0] or "dokumen"
+        return CleanFile(ContentFile(upload.read(), name="upload.pdf"), f"{stem}.pdf", "application/pdf", upload.size)
+    try:
+        return clean_image(upload, DOCUMENT_MAX_BYTES)
+    except ValidationError as error:
+        if error.code in ("not_image", "image_format"):
+            raise ValidationError(
+                _("Only PDF files or photos (JPEG, PNG, WebP) are accepted."), code="doc_format"
+            ) from None
+        raise
