@@ -18,10 +18,16 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.view_activityplan",
         "lokus.decide_activityplan",
         "lokus.dispatch_lokus",
+        "reports.review_as_kasubbid",
     ],
     Role.MEMBER: [],
-    Role.KABID: ["lokus.add_activityplan", "lokus.view_activityplan", "lokus.view_all_lokus"],
-    Role.KABAN: ["lokus.view_activityplan", "lokus.view_all_lokus"],
+    Role.KABID: [
+        "lokus.add_activityplan",
+        "lokus.view_activityplan",
+        "lokus.view_all_lokus",
+        "reports.review_as_kabid",
+    ],
+    Role.KABAN: ["lokus.view_activityplan", "lokus.view_all_lokus", "reports.review_as_kaban"],
     Role.ADMIN: [
         "accounts.view_user",
         "accounts.add_user",

@@ -13,7 +13,9 @@ from accounts.models import Notification
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Beranda: who is signed in, their roles, what awaits them, and what they may open."""
-    from lokus import selectors  # the home page shows the SOP work queues
+    # The home page gathers the SOP work queues of every part of the product.
+    from lokus import selectors
+    from reports.selectors import report_tasks
 
     user = request.user
     return render(
@@ -21,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "accounts/home.html",
         {
             "roles": user.roles,
-            "tasks": selectors.work_queue(user),
+            "tasks": selectors.sort_tasks(selectors.work_queue(user) + report_tasks(user)),
             "escalations": selectors.recent_escalations(user),
             "my_plans": selectors.recent_own_plans(user),
         },

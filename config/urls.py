@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("lokus.urls")),
+    path("", include("reports.urls")),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

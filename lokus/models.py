@@ -550,3 +550,16 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit entries cannot be deleted.")
+
+    @staticmethod
+    def _label(state: str) -> str:
+        for choices in (PlanStatus, LokusState, AssignmentState):
+            if state in choices.values:
+                return choices(state).label
+        return state
+
+    def from_label(self) -> str:
+        return self._label(self.from_state)
+
+    def to_label(self) -> str:
+        return self._label(self.to_state)

@@ -112,7 +112,7 @@ class Task:
         return self.due_at is not None and timezone.now() > self.due_at
 
 
-def _sorted(tasks: list[Task]) -> list[Task]:
+def sort_tasks(tasks: list[Task]) -> list[Task]:
     far = timezone.now() + datetime.timedelta(days=3650)
     return sorted(tasks, key=lambda t: (not t.overdue, t.due_at or far))
 
@@ -173,6 +173,20 @@ def work_queue(user) -> list[Task]:
                     5,
                 )
             )
+    if user.has_perm("lokus.view_all_lokus"):
+        in_progress = Lokus.objects.filter(state__in=[LokusState.DISPATCHED, LokusState.RUNNING]).select_related(
+            "plan", "sub_division"
+        )
+        for lokus in in_progress:
+            tasks.append(
+                Task(
+                    lokus.plan.title,
+                    _("Lokus in progress (%(sub)s)") % {"sub": lokus.sub_division.short_name},
+                    reverse("lokus:detail", args=[lokus.pk]),
+                    field_work_due(lokus),
+                    5,
+                )
+            )
     mine = (
         permissions.assignments_for(user)
         .exclude(state=AssignmentState.REPORTED)
@@ -192,7 +206,7 @@ def work_queue(user) -> list[Task]:
             if assignment.is_coordinator and not hasattr(lokus, "risk_assessment"):
                 what = _("Record the risk mapping before the team starts (step 5)")
             tasks.append(Task(lokus.plan.title, what, url, field_work_due(lokus), 5))
-    return _sorted(tasks)
+    return sort_tasks(tasks)
 
 
 def recent_escalations(user, limit: int = 5) -> QuerySet[Escalation]:

@@ -89,7 +89,8 @@ def plan_submit(
     if not permissions.can_submit_plan(user):
         raise PermissionDenied
     if not permissions.submits_on_behalf(user):
-        source_agency, source_name = user.agency, ""
+        # A partner reports for their own agency (or, without one, in their own name).
+        source_agency, source_name = user.agency, "" if user.agency else user.full_name
     elif source_agency is None and not source_name.strip():
         raise ActionRefused(_("Name the source of the information: a partner agency or a person."))
     plan = ActivityPlan(

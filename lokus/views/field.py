@@ -25,6 +25,7 @@ from lokus.forms import (
 from lokus.models import FieldMedia, RiskAssessment
 from lokus.uploads import DOCUMENT_ACCEPT, IMAGE_ACCEPT, VIDEO_ACCEPT
 from lokus.views._common import paginate, private_file, refusals_to_messages
+from lokus.views.lokus import _report_link
 
 
 def _own(user, pk: int):
@@ -80,6 +81,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": FieldNoteForm() if working else None,
             "report_form": MemberReportForm() if working else None,
             "escalation_form": EscalationForm() if lokus.state in (LokusState.DISPATCHED, LokusState.RUNNING) else None,
+            "report": _report_link(user, lokus) if is_coordinator else None,
             "my_notes": assignment.notes.all(),
             "my_media": assignment.media.all(),
             "upload_controls": [

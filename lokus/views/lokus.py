@@ -78,10 +78,22 @@ def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "escalations": Escalation.objects.filter(lokus=lokus).select_related("raised_by"),
             "can_manage": can_manage and lokus.state == LokusState.COMPOSING,
             "missing": lokus.missing_for_dispatch() if can_manage else [],
+            "report": _report_link(user, lokus),
             "equipment_labels": dict(Equipment.choices),
             "equipment_total": len(Equipment.choices),
         },
     )
+
+
+def _report_link(user, lokus):
+    """The team report of the lokus as this user may reach it: open it, start it, or nothing."""
+    from reports import permissions as report_permissions
+    from reports.models import ActivityReport
+
+    report = ActivityReport.objects.filter(lokus=lokus).first()
+    if report is not None:
+        return {"report": report} if report_permissions.can_view_report(user, report) else None
+    return {"can_start": True} if report_permissions.can_start_report(user, lokus) else None
 
 
 def _managed(user, pk: int):

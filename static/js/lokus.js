@@ -35,7 +35,8 @@
     var data = {};
     Array.prototype.forEach.call(form.elements, function (field) {
       if (field.name && field.type !== "file" && field.type !== "hidden" && field.type !== "checkbox" &&
-          field.type !== "submit" && field.name !== "csrfmiddlewaretoken") {
+          field.type !== "submit" && field.name !== "csrfmiddlewaretoken" &&
+          (field.type !== "radio" || field.checked)) {  // a radio group keeps the ticked choice
         data[field.name] = field.value;
       }
     });

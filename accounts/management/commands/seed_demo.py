@@ -6,9 +6,10 @@ from django.utils import translation
 
 from accounts import demo as accounts_demo
 from lokus import demo as lokus_demo
+from reports import demo as reports_demo
 
 # Each part of the product seeds its demo data in turn, given the demo users by username.
-SEEDERS = [lokus_demo.seed]
+SEEDERS = [lokus_demo.seed, reports_demo.seed]
 
 
 class Command(BaseCommand):

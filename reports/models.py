@@ -1,0 +1,301 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import GET_STATE, FSMField, transition
+
+from accounts.enums import Role
+from lokus.enums import Classification, Situation
+from lokus.models import Assignment, FieldMedia, Lokus, StateModelMixin
+from reports.enums import HOLDER, Level, ReportAction, ReportState
+
+S = ReportState
+
+# The standard format of the Laporan Hasil Kegiatan: raw field data turned into
+# intelligence for the leadership. Facts and analysis are separate fields (the SOP wants
+# factual, objective reports free of personal opinion).
+CONTENT_FIELDS = [
+    "basis",
+    "time_place",
+    "main_problem",
+    "facts",
+    "dialogue",
+    "analysis",
+    "outlook",
+    "recommendations",
+    "situation",
+    "crowd_estimate",
+    "classification",
+]
+REQUIRED_FOR_SENDING = ["basis", "time_place", "main_problem", "facts", "analysis", "recommendations", "situation"]
+
+
+def holds(report: "ActivityReport", user) -> bool:
+    """Whether the user is the one who acts on the report in its current state: the Korlap
+    of the lokus (a django-guardian object permission), the Kasubbid of the lokus's
+    sub-division, the Kabid or the Kepala Badan."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    level = HOLDER.get(report.state)
+    if level == Level.KORLAP:
+        return user.has_perm("lokus.coordinate_lokus", report.lokus)
+    if level == Level.KASUBBID:
+        return (
+            user.has_perm("reports.review_as_kasubbid")
+            and user.has_role(Role.KASUBBID)
+            and user.sub_division_id is not None
+            and user.sub_division_id == report.lokus.sub_division_id
+        )
+    if level == Level.KABID:
+        return user.has_perm("reports.review_as_kabid")
+    if level == Level.KABAN:
+        return user.has_perm("reports.review_as_kaban")
+    return False
+
+
+class ActivityReport(StateModelMixin, models.Model):
+    """Laporan Hasil Kegiatan: the team's compiled report (SOP steps 6-15)."""
+
+    lokus = models.OneToOneField(Lokus, verbose_name=_("lokus"), on_delete=models.PROTECT, related_name="report")
+    basis = models.TextField(_("basis (dasar)"), blank=True)
+    time_place = models.TextField(_("time and place"), blank=True)
+    main_problem = models.TextField(_("main problem (pokok masalah)"), blank=True)
+    facts = models.TextField(_("facts and chronology"), blank=True)
+    dialogue = models.TextField(_("results of dialogue or mediation"), blank=True)
+    analysis = models.TextField(_("analysis"), blank=True)
+    outlook = models.TextField(_("outlook (perkiraan perkembangan)"), blank=True)
+    recommendations = models.TextField(_("recommendations and follow-up"), blank=True)
+    situation = models.CharField(_("situation status"), max_length=10, choices=Situation.choices, blank=True)
+    crowd_estimate = models.PositiveIntegerField(
+        _("crowd size"), null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+    )
+    classification = models.CharField(_("classification"), max_length=10, choices=Classification.choices)
+    included_media = models.ManyToManyField(
+        FieldMedia, verbose_name=_("photos and attachments included"), blank=True, related_name="reports"
+    )
+    state = FSMField(_("state"), default=S.DRAFT, choices=S.choices, protected=True)
+    state_changed_at = models.DateTimeField(_("in this state since"), default=timezone.now)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    revision_round = models.PositiveIntegerField(_("revision round"), default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activity report")
+        verbose_name_plural = _("activity reports")
+        ordering = ["-state_changed_at", "-pk"]
+        permissions = [
+            ("review_as_kasubbid", "Can receive, verify, forward and return reports of own sub-division"),
+            ("review_as_kabid", "Can receive, verify, forward and return reports as Kabid Kesbang"),
+            ("review_as_kaban", "Can receive, verify, return and approve reports as Kepala Badan"),
+        ]
+        indexes = [models.Index(fields=["state", "state_changed_at"])]
+
+    def __str__(self) -> str:
+        return str(self.lokus)
+
+    @property
+    def holder_level(self) -> Level | None:
+        return HOLDER.get(self.state)
+
+    def content(self) -> dict:
+        return {field: getattr(self, field) for field in CONTENT_FIELDS}
+
+    def missing_sections(self) -> list[str]:
+        return [
+            str(self._meta.get_field(field).verbose_name)
+            for field in REQUIRED_FOR_SENDING
+            if getattr(self, field) in ("", None)
+            or (isinstance(getattr(self, field), str) and not getattr(self, field).strip())
+        ]
+
+    def _moved(self, at) -> None:
+        self.state_changed_at = at
+
+    @transition(field=state, source=[S.DRAFT, S.RETURNED_TO_KORLAP], target=S.AT_KASUBBID, permission=holds)
+    def submit(self, at) -> None:
+        self._moved(at)
+
+    @transition(
+        field=state,
+        source=[S.AT_KASUBBID, S.AT_KABID, S.AT_KABAN],
+        target=GET_STATE(
+            lambda r, *a, **k: {
+                S.AT_KASUBBID: S.KASUBBID_RECEIVED,
+                S.AT_KABID: S.KABID_RECEIVED,
+                S.AT_KABAN: S.KABAN_RECEIVED,
+            }[r.state],
+            states=[S.KASUBBID_RECEIVED, S.KABID_RECEIVED, S.KABAN_RECEIVED],
+        ),
+        permission=holds,
+    )
+    def receive(self, at) -> None:
+        self._moved(at)
+
+    @transition(
+        field=state,
+        source=[S.KASUBBID_RECEIVED, S.KABID_RECEIVED, S.KABAN_RECEIVED],
+        target=GET_STATE(
+            lambda r, *a, **k: {
+                S.KASUBBID_RECEIVED: S.KASUBBID_VERIFIED,
+                S.KABID_RECEIVED: S.KABID_VERIFIED,
+                S.KABAN_RECEIVED: S.KABAN_VERIFIED,
+            }[r.state],
+            states=[S.KASUBBID_VERIFIED, S.KABID_VERIFIED, S.KABAN_VERIFIED],
+        ),
+        permission=holds,
+    )
+    def verify(self, at) -> None:
+        self._moved(at)
+
+    @transition(
+        field=state,
+        source=[S.KASUBBID_VERIFIED, S.RETURNED_TO_KASUBBID, S.KABID_VERIFIED, S.RETURNED_TO_KABID],
+        target=GET_STATE(
+            lambda r, *a, **k: S.AT_KABID if HOLDER[r.state] == Level.KASUBBID else S.AT_KABAN,
+            states=[S.AT_KABID, S.AT_KABAN],
+        ),
+        permission=holds,
+    )
+    def forward(self, at) -> None:
+        self._moved(at)
+
+    @transition(
+        field=state,
+        source=[S.KASUBBID_VERIFIED, S.KABID_VERIFIED, S.KABAN_VERIFIED],
+        target=GET_STATE(
+            lambda r, *a, **k: {
+                S.KASUBBID_VERIFIED: S.RETURNED_TO_KORLAP,
+                S.KABID_VERIFIED: S.RETURNED_TO_KASUBBID,
+                S.KABAN_VERIFIED: S.RETURNED_TO_KABID,
+            }[r.state],
+            states=[S.RETURNED_TO_KORLAP, S.RETURNED_TO_KASUBBID, S.RETURNED_TO_KABID],
+        ),
+        permission=holds,
+    )
+    def return_for_revision(self, at) -> None:
+        self._moved(at)
+        self.revision_round += 1
+
+    @transition(
+        field=state,
+        source=[S.RETURNED_TO_KASUBBID, S.RETURNED_TO_KABID],
+        target=GET_STATE(
+            lambda r, *a, **k: S.RETURNED_TO_KORLAP if r.state == S.RETURNED_TO_KASUBBID else S.RETURNED_TO_KASUBBID,
+            states=[S.RETURNED_TO_KORLAP, S.RETURNED_TO_KASUBBID],
+        ),
+        permission=holds,
+    )
+    def pass_down(self, at) -> None:
+        self._moved(at)
+
+    @transition(field=state, source=S.KABAN_VERIFIED, target=S.APPROVED, permission=holds)
+    def approve(self, at) -> None:
+        self._moved(at)
+        self.approved_at = at
+
+
+class ReportVersion(models.Model):
+    """An immutable copy of the report's content, kept every time the content changes."""
+
+    report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    revision_round = models.PositiveIntegerField(_("revision round"))
+    content = models.JSONField()
+    media_ids = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report version")
+        verbose_name_plural = _("report versions")
+        ordering = ["report", "number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="report_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Report versions are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Report versions are immutable.")
+
+
+class ReportExcuse(models.Model):
+    """A team member whose own report the Korlap explicitly excused, with the reason."""
+
+    report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="excuses")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    excused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    excused_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("excused member")
+        verbose_name_plural = _("excused members")
+        constraints = [models.UniqueConstraint(fields=["report", "assignment"], name="report_excuse_once")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment}: {self.reason}"
+
+
+class ReportVerification(models.Model):
+    """The short verification form of one level (steps 8, 11, 14)."""
+
+    report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="verifications")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now)
+    version_number = models.PositiveIntegerField()
+    complete = models.BooleanField(_("complete: every section and member report present"))
+    facts_separate = models.BooleanField(_("facts kept apart from opinion and analysis"))
+    attachments_present = models.BooleanField(_("photos and attachments present"))
+    classification_right = models.BooleanField(_("classification is right"))
+    notes = models.TextField(_("verification notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("verification")
+        verbose_name_plural = _("verifications")
+        ordering = ["verified_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.level} v{self.version_number}"
+
+    @property
+    def all_passed(self) -> bool:
+        return self.complete and self.facts_separate and self.attachments_present and self.classification_right
+
+
+class ReportLog(models.Model):
+    """Append-only log of every step on a report: who, when, from, to, note."""
+
+    report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="log")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=ReportAction.choices)
+    from_state = models.CharField(max_length=20, choices=ReportState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=ReportState.choices, blank=True)
+    note = models.TextField(blank=True)
+    version_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("report log entry")
+        verbose_name_plural = _("report log entries")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Log entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Log entries cannot be deleted.")
