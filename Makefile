@@ -47,7 +47,7 @@ check-messages: setup-dev
 	$(BIN)/python tests/check_messages.py
 
 bench: setup-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/pdf_report.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

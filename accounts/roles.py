@@ -27,7 +27,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.view_all_lokus",
         "reports.review_as_kabid",
     ],
-    Role.KABAN: ["lokus.view_activityplan", "lokus.view_all_lokus", "reports.review_as_kaban"],
+    Role.KABAN: [
+        "lokus.view_activityplan",
+        "lokus.view_all_lokus",
+        "reports.review_as_kaban",
+        "reports.view_download_log",
+    ],
     Role.ADMIN: [
         "accounts.view_user",
         "accounts.add_user",
@@ -50,6 +55,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.change_kelurahan",
         "lokus.view_stepstandard",
         "lokus.change_stepstandard",
+        "reports.view_letterhead",
+        "reports.change_letterhead",
     ],
 }
 

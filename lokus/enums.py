@@ -87,4 +87,5 @@ class AuditAction(models.TextChoices):
     MEDIA_UPLOADED = "media_uploaded", _("File uploaded")
     MEMBER_REPORTED = "member_reported", _("Member report submitted")
     ESCALATED = "escalated", _("Escalation / withdrawal raised")
+    BERITA_ACARA = "berita_acara", _("Berita Acara recorded")
     FIELD_DONE = "field_done", _("Field work completed")

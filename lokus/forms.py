@@ -303,3 +303,32 @@ class MemberReportForm(forms.ModelForm):
 class EscalationForm(PositionForm):
     kind = forms.ChoiceField(label=_("what is happening"), choices=EscalationKind.choices, widget=forms.RadioSelect)
     message = forms.CharField(label=_("short message"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BeritaAcaraForm(forms.Form):
+    """A structured Berita Acara; the parties are typed one per line as "name; position"."""
+
+    title = forms.CharField(label=_("subject"), max_length=200, help_text=_("E.g. dialogue with the organisers."))
+    place = forms.CharField(label=_("place"), max_length=300)
+    held_at = datetime_field(_("date and time (WIB)"))
+    parties = forms.CharField(
+        label=_("parties present"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_('One per line: "name; position or organisation".'),
+    )
+    discussion = forms.CharField(label=_("what was discussed"), widget=forms.Textarea(attrs={"rows": 4}))
+    agreements = forms.CharField(label=_("what was agreed"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    events = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    copies = forms.IntegerField(label=_("number of copies"), min_value=1, max_value=20, initial=2)
+
+    def clean_parties(self):
+        parties = []
+        for line in self.cleaned_data["parties"].splitlines():
+            name, _sep, position = line.partition(";")
+            if name.strip():
+                parties.append({"name": name.strip()[:150], "position": position.strip()[:150]})
+        if not parties:
+            raise ValidationError(_("Name at least one party present."))
+        if len(parties) > 30:
+            raise ValidationError(_("At most 30 parties."))
+        return parties

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.append_only import AppendOnlyModel
 from accounts.enums import Role
 from lokus.enums import (
     AssignmentState,
@@ -275,6 +276,7 @@ class Lokus(StateModelMixin, models.Model):
         _("classification"), max_length=10, choices=Classification.choices, default=Classification.TERBATAS
     )
     surat_tugas_number = models.CharField(_("Surat Tugas number"), max_length=100, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=16, blank=True, db_index=True)
     state = FSMField(_("state"), default=LokusState.COMPOSING, choices=LokusState.choices, protected=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("chosen at"), default=timezone.now)
@@ -472,6 +474,7 @@ class FieldMedia(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     caption = models.CharField(_("caption"), max_length=300, blank=True)
+    print_file = models.FileField(upload_to=field_upload_path, max_length=200, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
@@ -522,7 +525,33 @@ class Escalation(models.Model):
         return f"{self.kind} {self.raised_at:%Y-%m-%d %H:%M}"
 
 
-class AuditEntry(models.Model):
+class BeritaAcara(models.Model):
+    """Berita Acara: official minutes of a dialogue, agreement or incident in the field,
+    entered as a structured form and rendered as an official document. Scans of the
+    signed paper copy are uploaded beside it as field files."""
+
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="berita_acara")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("subject"), max_length=200)
+    place = models.CharField(_("place"), max_length=300)
+    held_at = models.DateTimeField(_("date and time"))
+    parties = models.JSONField(_("parties present"), default=list)
+    discussion = models.TextField(_("what was discussed"))
+    agreements = models.TextField(_("what was agreed"), blank=True)
+    events = models.TextField(_("what happened"), blank=True)
+    copies = models.PositiveSmallIntegerField(_("number of copies"), default=2, validators=[MaxValueValidator(20)])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Berita Acara")
+        verbose_name_plural = _("Berita Acara")
+        ordering = ["held_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AuditEntry(AppendOnlyModel):
     """One line of the append-only audit log shown as the lokus/plan timeline."""
 
     plan = models.ForeignKey(ActivityPlan, on_delete=models.PROTECT, related_name="audit_entries")
@@ -541,15 +570,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args, **kwargs):
-        # Append-only: an entry is written once and never changed.
-        if self.pk is not None:
-            raise ValidationError("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Audit entries cannot be deleted.")
 
     @staticmethod
     def _label(state: str) -> str:

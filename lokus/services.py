@@ -19,10 +19,12 @@ from accounts.errors import ActionRefused, lost_race
 from accounts.models import User
 from accounts.services import notify, users_with_role
 from lokus import audit, permissions
-from lokus.enums import AssignmentState, AuditAction, LokusState, PlanStatus
+from lokus.codes import new_verification_code
+from lokus.enums import AssignmentState, AuditAction, Equipment, LokusState, PlanStatus
 from lokus.models import (
     ActivityPlan,
     Assignment,
+    BeritaAcara,
     Escalation,
     FieldMedia,
     FieldNote,
@@ -312,6 +314,7 @@ def lokus_dispatch(*, user: User, lokus_id: int) -> Lokus:
         raise ActionRefused(_("This Surat Tugas number is already used by another lokus."))
     with lost_race(_("This lokus was already dispatched.")):
         lokus.dispatch(by=user, at=timezone.now())
+        lokus.verification_code = new_verification_code()
         lokus.save()
     for assignment in team:
         assign_perm("lokus.view_lokus", assignment.member, lokus)
@@ -352,7 +355,7 @@ def assignment_confirm(*, user: User, lokus_id: int, equipment: list[str]) -> As
     Side effects: audit entry."""
     assignment = _own_assignment(user, lokus_id)
     with lost_race(_("You already confirmed this assignment.")):
-        assignment.confirm(at=timezone.now(), equipment=sorted(set(equipment)))
+        assignment.confirm(at=timezone.now(), equipment=sorted(set(equipment) & set(Equipment.values)))
         assignment.save()
     audit.record(
         user,
@@ -473,6 +476,8 @@ def field_media_add(*, user: User, lokus_id: int, kind: str, clean: CleanFile, c
         caption=caption,
         created_at=timezone.now(),
     )
+    if clean.print_rendition is not None:
+        media.print_file = clean.print_rendition
     media.full_clean()  # before save(), which writes the file
     media.save()
     audit.record(
@@ -580,3 +585,32 @@ def escalation_raise(
         urgent=True,
     )
     return escalation
+
+
+@transaction.atomic
+def berita_acara_add(*, user: User, lokus_id: int, data: dict) -> BeritaAcara:
+    """A team member records a Berita Acara (dialogue, agreement or incident) as a
+    structured form; it is rendered as an official document. Side effects: audit entry."""
+    lokus = Lokus.objects.select_for_update().select_related("plan").get(pk=lokus_id)
+    if permissions.assignment_of(user, lokus) is None:
+        raise PermissionDenied
+    if lokus.state not in (LokusState.DISPATCHED, LokusState.RUNNING, LokusState.FIELD_DONE):
+        raise ActionRefused(_("A Berita Acara is recorded once the team is dispatched."))
+    parties = [
+        {"name": p["name"].strip(), "position": p.get("position", "").strip()}
+        for p in data.get("parties", [])
+        if p.get("name", "").strip()
+    ]
+    if not parties:
+        raise ActionRefused(_("Name at least one party present."))
+    record = BeritaAcara(
+        lokus=lokus,
+        author=user,
+        created_at=timezone.now(),
+        parties=parties,
+        **{k: data[k] for k in ("title", "place", "held_at", "discussion", "agreements", "events", "copies")},
+    )
+    record.full_clean()
+    record.save()
+    audit.record(user, AuditAction.BERITA_ACARA, plan=lokus.plan, lokus=lokus, note=record.title)
+    return record

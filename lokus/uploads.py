@@ -26,12 +26,26 @@ VIDEO_ACCEPT = "video/mp4,video/quicktime,video/webm,video/3gpp"
 DOCUMENT_ACCEPT = "application/pdf," + IMAGE_ACCEPT
 
 
+PRINT_MAX_SIDE = 1200  # about 10 cm at 300 dpi: the size photos take in an A4 report
+PRINT_QUALITY = 70
+
+
 @dataclass
 class CleanFile:
     content: ContentFile
     original_name: str
     content_type: str
     size: int
+    print_rendition: ContentFile | None = None  # photos: a small JPEG for official documents
+
+
+def print_rendition(image) -> ContentFile:
+    """A copy scaled to print resolution, made once at upload so that PDFs never resize."""
+    small = image.copy()
+    small.thumbnail((PRINT_MAX_SIDE, PRINT_MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.convert("RGB").save(out, format="JPEG", quality=PRINT_QUALITY, optimize=True)
+    return ContentFile(out.getvalue(), name="print.jpg")
 
 
 def _original_name(upload) -> str:
@@ -79,7 +93,9 @@ def clean_image(upload, limit: int = PHOTO_MAX_BYTES) -> CleanFile:
         ext, content_type = "jpg", "image/jpeg"
     data = out.getvalue()
     stem = _original_name(upload).rsplit(".", 1)[0] or "foto"
-    return CleanFile(ContentFile(data, name=f"upload.{ext}"), f"{stem}.{ext}", content_type, len(data))
+    return CleanFile(
+        ContentFile(data, name=f"upload.{ext}"), f"{stem}.{ext}", content_type, len(data), print_rendition(image)
+    )
 
 
 def _head(upload, n: int = 32) -> bytes:
@@ -89,15 +105,21 @@ def _head(upload, n: int = 32) -> bytes:
     return head
 
 
+# ISO base media brands of video files that phones and cameras write.
+MP4_VIDEO_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"MSNV", b"dash"}
+
+
 def sniff_video(head: bytes) -> tuple[str, str] | None:
     """(extension, content type) of an allow-listed video container, from its first bytes."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand == b"qt  ":
             return "mov", "video/quicktime"
-        if brand.startswith(b"3g"):
+        if brand.startswith((b"3gp", b"3g2")):
             return "3gp", "video/3gpp"
-        return "mp4", "video/mp4"
+        if brand in MP4_VIDEO_BRANDS:
+            return "mp4", "video/mp4"
+        return None  # e.g. HEIC/AVIF photos or M4A audio share the container, not the purpose
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm", "video/webm"
     return None

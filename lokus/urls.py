@@ -30,5 +30,6 @@ urlpatterns = [
     path("tugas/<int:pk>/unggah/", field.media_add, name="media_add"),
     path("tugas/<int:pk>/laporan/", field.member_report, name="member_report"),
     path("tugas/<int:pk>/eskalasi/", field.escalate, name="escalate"),
+    path("tugas/<int:pk>/berita-acara/", field.berita_acara_add, name="berita_acara_add"),
     path("berkas/<int:pk>/", field.media_file, name="media_file"),
 ]

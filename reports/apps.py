@@ -18,3 +18,11 @@ class ReportsConfig(AppConfig):
                 may_list_reports,
             )
         )
+        register(
+            NavItem(
+                _("Document downloads"),
+                _("Who downloaded which Surat Tugas, Berita Acara and report, and when."),
+                "reports:downloads",
+                lambda user: user.has_perm("reports.view_download_log"),
+            )
+        )

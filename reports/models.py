@@ -1,11 +1,11 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
+from accounts.append_only import AppendOnlyModel
 from accounts.enums import Role
 from lokus.enums import Classification, Situation
 from lokus.models import Assignment, FieldMedia, Lokus, StateModelMixin
@@ -82,6 +82,7 @@ class ActivityReport(StateModelMixin, models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=16, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("activity report")
@@ -198,7 +199,7 @@ class ActivityReport(StateModelMixin, models.Model):
         self.approved_at = at
 
 
-class ReportVersion(models.Model):
+class ReportVersion(AppendOnlyModel):
     """An immutable copy of the report's content, kept every time the content changes."""
 
     report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="versions")
@@ -217,14 +218,6 @@ class ReportVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Report versions are immutable.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Report versions are immutable.")
 
 
 class ReportExcuse(models.Model):
@@ -272,7 +265,7 @@ class ReportVerification(models.Model):
         return self.complete and self.facts_separate and self.attachments_present and self.classification_right
 
 
-class ReportLog(models.Model):
+class ReportLog(AppendOnlyModel):
     """Append-only log of every step on a report: who, when, from, to, note."""
 
     report = models.ForeignKey(ActivityReport, on_delete=models.PROTECT, related_name="log")
@@ -292,10 +285,61 @@ class ReportLog(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Log entries cannot be changed.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Log entries cannot be deleted.")
+class Letterhead(models.Model):
+    """The kop surat of official documents; one row, edited by the administrator."""
+
+    government = models.CharField(_("government"), max_length=200, default="PEMERINTAH KOTA TANGERANG")
+    agency = models.CharField(_("agency"), max_length=200, default="BADAN KESATUAN BANGSA DAN POLITIK")
+    address = models.CharField(
+        _("address"), max_length=300, default="Jl. Satria Sudirman No. 1, Gedung Pusat Pemerintahan Kota Tangerang"
+    )
+    contact = models.CharField(
+        _("telephone, e-mail, website"),
+        max_length=300,
+        blank=True,
+        default="Telp. (021) 5587 0800 · kesbangpol@tangerangkota.go.id · kesbangpol.tangerangkota.go.id",
+    )
+    city = models.CharField(_("city for dates and signatures"), max_length=100, default="Tangerang")
+    logo = models.ImageField(_("logo"), upload_to="letterhead/", blank=True)
+
+    class Meta:
+        verbose_name = _("letterhead")
+        verbose_name_plural = _("letterhead")
+
+    def __str__(self) -> str:
+        return f"{self.government} / {self.agency}"
+
+    @classmethod
+    def current(cls) -> "Letterhead":
+        letterhead, _created = cls.objects.get_or_create(pk=1)
+        return letterhead
+
+
+class DocumentKind(models.TextChoices):
+    SURAT_TUGAS = "surat_tugas", _("Surat Tugas")
+    BERITA_ACARA = "berita_acara", _("Berita Acara")
+    LAPORAN = "laporan", _("Laporan Hasil Kegiatan")
+
+
+class DocumentDownload(AppendOnlyModel):
+    """Who downloaded which official document, which version, and when (append-only)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("document"), max_length=20, choices=DocumentKind.choices)
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    number = models.CharField(_("number"), max_length=120, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    classification = models.CharField(_("classification"), max_length=10, choices=Classification.choices)
+    watermarked = models.BooleanField(_("stamped with the downloader"), default=False)
+    downloaded_at = models.DateTimeField(_("downloaded at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("document download")
+        verbose_name_plural = _("document downloads")
+        ordering = ["-downloaded_at", "-pk"]
+        permissions = [("view_download_log", "Can see who downloaded official documents")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.user_id}"

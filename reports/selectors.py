@@ -15,7 +15,7 @@ from lokus.models import AuditEntry
 from lokus.selectors import Task, step_standards
 from reports import permissions
 from reports.enums import STEP_OF_STATE, ReportAction, ReportState
-from reports.models import CONTENT_FIELDS, ActivityReport, ReportLog, ReportVersion, holds
+from reports.models import CONTENT_FIELDS, ActivityReport, ReportLog, ReportVersion
 
 SOP_TOTAL = datetime.timedelta(hours=20)
 
@@ -92,14 +92,15 @@ def chain_elapsed(report: ActivityReport) -> datetime.timedelta:
 def report_tasks(user) -> list[Task]:
     """Reports the user must act on now, for the home queue."""
     standards = step_standards()
-    rows = (
+    rows = list(
         permissions.reports_for(user)
         .exclude(state=ReportState.APPROVED)
         .select_related("lokus__plan", "lokus__sub_division")
     )
+    held = permissions.held_reports(user, rows)
     tasks = []
     for report in rows:
-        if not holds(report, user):
+        if report.pk not in held:
             continue
         tasks.append(
             Task(

@@ -16,7 +16,9 @@ from accounts.enums import Role
 from accounts.errors import ActionRefused, lost_race
 from accounts.models import User
 from accounts.services import notify, users_with_role
-from lokus.enums import AssignmentState, LokusState
+from lokus import audit
+from lokus.codes import new_verification_code
+from lokus.enums import AssignmentState, AuditAction, LokusState
 from lokus.models import Assignment, FieldMedia, FieldNote, Lokus
 from reports import permissions
 from reports.enums import EDITABLE, HOLDER, Level, ReportAction, ReportState
@@ -216,6 +218,15 @@ def report_submit(*, user: User, report_id: int) -> ActivityReport:
     if lokus.state == LokusState.RUNNING:
         lokus.complete_field_work(at=timezone.now())
         lokus.save()
+        # A member was excused: the field work ends here, on the lokus's own trail too.
+        audit.record(
+            user,
+            AuditAction.FIELD_DONE,
+            plan=report.lokus.plan,
+            lokus=lokus,
+            from_state=LokusState.RUNNING,
+            to_state=lokus.state,
+        )
     _log(report, user, ReportAction.SUBMITTED, from_state=before, to_state=report.state)
     notify(
         _holders(report, Level.KASUBBID),
@@ -316,6 +327,8 @@ def report_approve(*, user: User, report_id: int, note: str = "") -> ActivityRep
     Side effects: log entry; the Korlap, the Kasubbid and the Kabid notified."""
     report = _locked(report_id)
     before = _transition(user, report, "approve", _already(report))
+    report.verification_code = new_verification_code()
+    report.save(update_fields=["verification_code"])
     _log(report, user, ReportAction.APPROVED, from_state=before, to_state=report.state, note=note.strip())
     notify(
         _holders(report, Level.KORLAP) + _holders(report, Level.KASUBBID) + _holders(report, Level.KABID),

@@ -18,4 +18,9 @@ urlpatterns = [
     path("laporan/<int:pk>/turunkan/", views.report_pass_down, name="pass_down"),
     path("laporan/<int:pk>/setujui/", views.report_approve, name="approve"),
     path("laporan/<int:pk>/versi/", views.report_versions, name="versions"),
+    path("laporan/<int:pk>/pdf/", views.report_pdf, name="report_pdf"),
+    path("lokus/<int:pk>/surat-tugas/", views.surat_tugas_pdf, name="surat_tugas"),
+    path("berita-acara/<int:pk>/pdf/", views.berita_acara_pdf, name="berita_acara_pdf"),
+    path("verifikasi/<str:code>/", views.verify_document, name="verify_document"),
+    path("unduhan/", views.download_log, name="downloads"),
 ]

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.errors import ActionRefused
 from lokus import permissions as lokus_permissions
 from lokus.enums import AssignmentState
-from lokus.models import FieldMedia, MemberReport
+from lokus.models import BeritaAcara, FieldMedia, Lokus, MemberReport
 from lokus.selectors import step_standards
 from lokus.views._common import paginate, refusals_to_messages
-from reports import permissions, selectors, services
+from reports import documents, permissions, selectors, services
 from reports.enums import EDITABLE, HOLDER, ReportState
 from reports.forms import ExcuseForm, NoteForm, ReportForm, VerificationForm
-from reports.models import ActivityReport
+from reports.models import ActivityReport, DocumentDownload, DocumentKind
 
 # The page's action buttons come from the transitions the user may take now.
 ACTIONS = {
@@ -62,10 +62,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
     standards = step_standards()
     page = paginate(request, rows)
     now = timezone.now()
+    held = permissions.held_reports(user, page.object_list)
     for report in page.object_list:
         report.due = selectors.due_at(report, standards)
         report.due_overdue = report.due is not None and now > report.due
-        report.mine = permissions.can_act(user, report)
+        report.mine = report.pk in held
     return render(
         request,
         "reports/list.html",
@@ -186,6 +187,8 @@ def report_excuse(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason the member is excused."))
         return redirect("reports:detail", report.pk)
+    if not report.lokus.assignments.filter(pk=form.cleaned_data["assignment"]).exists():
+        raise Http404  # not an officer of this team (a tampered form): never a server error
     services.report_excuse(
         user=request.user,
         report_id=report.pk,
@@ -301,4 +304,97 @@ def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": selectors.version_diff(report, older, newer) if older and newer else [],
             "notes": selectors.return_notes_between(report, older, newer) if older and newer else [],
         },
+    )
+
+
+# Official documents ---------------------------------------------------------------------------
+
+
+def _pdf_response(document) -> HttpResponse:
+    response = HttpResponse(document.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def surat_tugas_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    lokus = get_object_or_404(lokus_permissions.lokus_for(request.user).select_related("plan", "dispatched_by"), pk=pk)
+    if lokus.dispatched_at is None:
+        raise Http404  # a Surat Tugas exists only once the team is dispatched
+    return _pdf_response(documents.surat_tugas(lokus, request.user))
+
+
+@login_required
+@require_GET
+def berita_acara_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        BeritaAcara.objects.filter(lokus__in=lokus_permissions.lokus_for(request.user)).select_related(
+            "lokus__plan", "author"
+        ),
+        pk=pk,
+    )
+    return _pdf_response(documents.berita_acara(record, request.user))
+
+
+@login_required
+@require_GET
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _visible(request.user, pk)
+    return _pdf_response(documents.laporan(report, request.user))
+
+
+@require_GET
+def verify_document(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: confirms that a Surat Tugas or final report exists, with its number, date and
+    status, without showing any of its content. Anyone holding the paper can check it."""
+    code = code.strip().upper()
+    found = None
+    lokus = Lokus.objects.filter(verification_code=code).exclude(verification_code="").first()
+    if lokus is not None:
+        found = {
+            "kind": DocumentKind.SURAT_TUGAS.label,
+            "number": lokus.surat_tugas_number,
+            "date": lokus.dispatched_at,
+            "valid_until": lokus.ends_at,
+            "status": lokus.get_state_display(),
+        }
+    else:
+        report = (
+            ActivityReport.objects.filter(verification_code=code, approved_at__isnull=False)
+            .exclude(verification_code="")
+            .select_related("lokus")
+            .first()
+        )
+        if report is not None:
+            found = {
+                "kind": DocumentKind.LAPORAN.label,
+                "number": report.lokus.surat_tugas_number,
+                "date": report.approved_at,
+                "status": report.get_state_display(),
+                "version": report.version,
+            }
+    response = render(
+        request, "reports/verify_document.html", {"found": found, "code": code}, status=200 if found else 404
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_GET
+def download_log(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("reports.view_download_log"):
+        raise PermissionDenied
+    rows = DocumentDownload.objects.select_related("user", "lokus__plan").order_by("-downloaded_at", "-pk")
+    kind = request.GET.get("kind", "")
+    if kind in DocumentKind.values:
+        rows = rows.filter(kind=kind)
+    return render(
+        request,
+        "reports/download_log.html",
+        {"page": paginate(request, rows, 50), "kinds": DocumentKind.choices, "filters": {"kind": kind}},
     )

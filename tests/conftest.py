@@ -31,11 +31,13 @@ def reference_data(db):
     permissions, and this brings back the rest."""
     from accounts.models import Qualification, SubDivision
     from accounts.reference import load_accounts_reference
-    from lokus.models import Kecamatan, Kelurahan
+    from lokus.models import Kecamatan, Kelurahan, StepStandard
+    from lokus.standards import load_step_standards
     from lokus.wilayah import load_wilayah
 
     load_accounts_reference(SubDivision, Qualification)
     load_wilayah(Kecamatan, Kelurahan)
+    load_step_standards(StepStandard)
 
 
 @pytest.fixture

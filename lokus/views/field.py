@@ -14,6 +14,7 @@ from accounts.errors import ActionRefused
 from lokus import permissions, services
 from lokus.enums import AssignmentState, Equipment, LokusState, MediaKind
 from lokus.forms import (
+    BeritaAcaraForm,
     ConfirmForm,
     EscalationForm,
     FieldNoteForm,
@@ -82,6 +83,8 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report_form": MemberReportForm() if working else None,
             "escalation_form": EscalationForm() if lokus.state in (LokusState.DISPATCHED, LokusState.RUNNING) else None,
             "report": _report_link(user, lokus) if is_coordinator else None,
+            "berita_acara_list": lokus.berita_acara.all(),
+            "can_record_ba": lokus.state in (LokusState.DISPATCHED, LokusState.RUNNING, LokusState.FIELD_DONE),
             "my_notes": assignment.notes.all(),
             "my_media": assignment.media.all(),
             "upload_controls": [
@@ -246,3 +249,19 @@ def media_file(request: HttpRequest, pk: int) -> HttpResponse:
     )
     inline = media.content_type.startswith(("image/", "video/")) or media.content_type == "application/pdf"
     return private_file(media.file, content_type=media.content_type, name=media.original_name, inline=inline)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def berita_acara_add(request: HttpRequest, pk: int) -> HttpResponse:
+    lokus, _assignment = _own(request.user, pk)
+    form = BeritaAcaraForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.berita_acara_add(user=request.user, lokus_id=lokus.pk, data=form.cleaned_data)
+        except ActionRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, _("Berita Acara recorded: %(title)s.") % {"title": record.title})
+            return redirect(reverse("lokus:assignment", args=[lokus.pk]) + "#documents")
+    return render(request, "lokus/berita_acara_form.html", {"form": form, "lokus": lokus})

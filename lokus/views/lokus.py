@@ -79,6 +79,8 @@ def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage and lokus.state == LokusState.COMPOSING,
             "missing": lokus.missing_for_dispatch() if can_manage else [],
             "report": _report_link(user, lokus),
+            "berita_acara_list": lokus.berita_acara.all(),
+            "can_record_ba": False,
             "equipment_labels": dict(Equipment.choices),
             "equipment_total": len(Equipment.choices),
         },

@@ -169,8 +169,11 @@ def _parse_day(value: str) -> datetime.date:
 @login_required
 @require_GET
 def plan_calendar(request: HttpRequest) -> HttpResponse:
-    """Upcoming plans by day or week, so that clashes are visible."""
-    plans = _plans_or_403(request.user)
+    """Upcoming plans by day or week, so that clashes are visible. Kesbangpol staff only
+    (as the menu offers it): a partner follows their own plans in the plan list."""
+    if not request.user.has_perm("lokus.view_activityplan"):
+        raise PermissionDenied
+    plans = permissions.plans_for(request.user)
     mode = "day" if request.GET.get("mode") == "day" else "week"
     day = _parse_day(request.GET.get("date", ""))
     first = day if mode == "day" else day - datetime.timedelta(days=day.weekday())

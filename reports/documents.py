@@ -1,0 +1,156 @@
+"""Official documents (tata naskah dinas) rendered to PDF: Surat Tugas, Berita Acara and
+Laporan Hasil Kegiatan. Each download is recorded; Terbatas and Rahasia documents are
+stamped on every page with who downloaded them and when, so that a leaked copy names its
+source."""
+
+import functools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from lokus.enums import Classification, MediaKind
+from lokus.models import BeritaAcara, Lokus
+from reports.enums import ReportAction
+from reports.models import ActivityReport, DocumentDownload, DocumentKind, Letterhead
+from reports.pdf import image_data_uri, photo_data_uri, qr_data_uri, render_pdf
+
+STAMPED = {Classification.TERBATAS, Classification.RAHASIA}
+# Official documents are Indonesian whatever language the reader's screen uses.
+DOCUMENT_LANGUAGE = "id"
+
+
+@dataclass
+class Document:
+    pdf: bytes
+    filename: str
+    blocked_urls: list[str]
+
+
+def _letterhead() -> dict:
+    letterhead = Letterhead.current()
+    return {
+        "letterhead": letterhead,
+        "logo": image_data_uri(letterhead.logo, 400) if letterhead.logo else None,
+    }
+
+
+def _stamp(user, classification: str) -> str:
+    if classification not in STAMPED:
+        return ""
+    when = timezone.localtime().strftime("%d-%m-%Y %H:%M:%S")
+    nip = f", NIP {user.nip}" if user.nip else ""
+    return _("Downloaded by %(name)s%(nip)s on %(when)s WIB") % {
+        "name": user.full_name or user.username,
+        "nip": nip,
+        "when": when,
+    }
+
+
+def _verification(code: str) -> dict:
+    if not code:
+        return {}
+    url = settings.SITE_URL.rstrip("/") + reverse("reports:verify_document", args=[code])
+    return {"verification_code": code, "verification_url": url, "qr": qr_data_uri(url)}
+
+
+def _record(user, kind, lokus, object_id, number, version, classification) -> None:
+    DocumentDownload.objects.create(
+        user=user,
+        kind=kind,
+        lokus=lokus,
+        object_id=object_id,
+        number=number,
+        version=version,
+        classification=classification,
+        watermarked=classification in STAMPED,
+        downloaded_at=timezone.now(),
+    )
+
+
+def _render(template, context) -> tuple[bytes, list[str]]:
+    return render_pdf(template, context)
+
+
+def in_document_language(builder):
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        with translation.override(DOCUMENT_LANGUAGE):
+            return builder(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-")[:60] or "dokumen"
+
+
+@in_document_language
+def surat_tugas(lokus: Lokus, user) -> Document:
+    """The assignment letter of a dispatched lokus."""
+    team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
+    context = {
+        **_letterhead(),
+        **_verification(lokus.verification_code),
+        "lokus": lokus,
+        "plan": lokus.plan,
+        "team": team,
+        "signer": lokus.dispatched_by,
+        "signed_at": lokus.dispatched_at,
+        "classification": lokus.classification,
+        "classification_label": lokus.get_classification_display(),
+        "stamp": _stamp(user, lokus.classification),
+    }
+    pdf, blocked = _render("documents/surat_tugas.html", context)
+    _record(user, DocumentKind.SURAT_TUGAS, lokus, lokus.pk, lokus.surat_tugas_number, 0, lokus.classification)
+    return Document(pdf, f"surat-tugas-{_safe_name(lokus.surat_tugas_number)}.pdf", blocked)
+
+
+@in_document_language
+def berita_acara(record: BeritaAcara, user) -> Document:
+    lokus = record.lokus
+    context = {
+        **_letterhead(),
+        "record": record,
+        "lokus": lokus,
+        "plan": lokus.plan,
+        "classification": lokus.classification,
+        "classification_label": lokus.get_classification_display(),
+        "stamp": _stamp(user, lokus.classification),
+    }
+    pdf, blocked = _render("documents/berita_acara.html", context)
+    _record(user, DocumentKind.BERITA_ACARA, lokus, record.pk, record.title, 0, lokus.classification)
+    return Document(pdf, f"berita-acara-{record.pk}.pdf", blocked)
+
+
+@in_document_language
+def laporan(report: ActivityReport, user) -> Document:
+    """The Laporan Hasil Kegiatan at its current version: marked DRAF until approved."""
+    lokus = report.lokus
+    log = list(report.log.select_related("actor"))
+    media = list(report.included_media.select_related("assignment__member").order_by("created_at", "pk"))
+    photos = [{"media": m, "src": photo_data_uri(m)} for m in media if m.kind == MediaKind.PHOTO]
+    context = {
+        **_letterhead(),
+        **(_verification(report.verification_code) if report.approved_at else {}),
+        "report": report,
+        "lokus": lokus,
+        "plan": lokus.plan,
+        "team": list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name")),
+        "photos": [p for p in photos if p["src"]],
+        "attachments": [m for m in media if m.kind != MediaKind.PHOTO],
+        "berita_acara": list(lokus.berita_acara.select_related("author")),
+        "log": log,
+        "approver": next((e.actor for e in reversed(log) if e.action == ReportAction.APPROVED), None),
+        "is_draft": report.approved_at is None,
+        "classification": report.classification,
+        "classification_label": report.get_classification_display(),
+        "stamp": _stamp(user, report.classification),
+    }
+    pdf, blocked = _render("documents/laporan.html", context)
+    _record(
+        user, DocumentKind.LAPORAN, lokus, report.pk, lokus.surat_tugas_number, report.version, report.classification
+    )
+    return Document(pdf, f"laporan-{_safe_name(lokus.plan.title)}-v{report.version}.pdf", blocked)
