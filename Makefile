@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench clean
+.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ messages: setup
 
 check-messages: setup-dev
 	$(BIN)/python tests/check_messages.py
+
+# Needs a network that reaches a vulnerability database (PyPI's JSON API or OSV).
+audit: setup-dev
+	$(BIN)/pip install --quiet pip-audit==2.10.1
+	$(BIN)/pip-audit -r requirements.txt --strict
 
 bench: setup-dev
 	$(BIN)/python bench/pdf_report.py

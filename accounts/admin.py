@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Agency, Qualification, SubDivision, User
+from accounts import services
+from accounts.models import Agency, Qualification, RolePolicy, SubDivision, User
 
 admin.site.site_header = _("Lokus administration")
 admin.site.site_title = _("Lokus administration")
@@ -49,6 +50,38 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ["reset_two_factor", "end_sessions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            # The Administrator role manages people and roles; only a superuser makes one.
+            readonly = (*readonly, "is_superuser")
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # Nor may it take over a superuser's account (password, e-mail, deactivation).
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivation ends the user's sessions at once, on every device.
+            services.user_end_sessions(obj)
+
+    @admin.action(description=_("Reset two-factor sign-in (lost phone)"))
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            services.user_reset_two_factor(user)
+        self.message_user(request, _("Two-factor sign-in was reset for %(n)s user(s).") % {"n": queryset.count()})
+
+    @admin.action(description=_("End all sessions"))
+    def end_sessions(self, request, queryset):
+        for user in queryset:
+            services.user_end_sessions(user)
+        self.message_user(request, _("All sessions ended for %(n)s user(s).") % {"n": queryset.count()})
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("sub_division", "agency").prefetch_related("groups")
@@ -76,3 +109,26 @@ class QualificationAdmin(admin.ModelAdmin):
     list_display = ("name", "order")
     list_editable = ("order",)
     search_fields = ("name", "description")
+
+
+@admin.register(RolePolicy)
+class RolePolicyAdmin(admin.ModelAdmin):
+    list_display = ("group", "requires_two_factor", "idle_timeout_minutes")
+    list_editable = ("requires_two_factor", "idle_timeout_minutes")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _unregister_device_admins() -> None:
+    """The administrator resets a lost device from the user list; device rows hold the
+    users' secrets and are not shown in the admin."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_device_admins()

@@ -14,3 +14,10 @@ class AccountsConfig(AppConfig):
         # post_migrate too), so the role -> permission mapping is applied there, every
         # time, idempotently. The groups themselves come from a data migration.
         post_migrate.connect(sync_role_permissions, dispatch_uid="accounts.sync_role_permissions")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.security import mark_login
+
+        # Session bookkeeping, not workflow: start the idle/absolute clocks at sign-in.
+        user_logged_in.connect(mark_login, dispatch_uid="accounts.mark_login")

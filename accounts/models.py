@@ -1,6 +1,7 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,9 @@ class User(AbstractUser):
         help_text=_("For partner users: the agency they report for."),
     )
     qualifications = models.ManyToManyField(Qualification, verbose_name=_("qualifications and trainings"), blank=True)
+    # Part of every session's authentication hash: raising it ends all of the user's
+    # sessions at once (deactivation, lost device, suspected compromise).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     REQUIRED_FIELDS = ["email", "full_name"]
 
@@ -107,6 +111,27 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.full_name
+
+    def get_session_auth_hash(self) -> str:
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_fallback_hash(self):
+        from django.conf import settings
+        from django.utils.crypto import salted_hmac
+
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield salted_hmac(
+                "accounts.User.get_session_auth_hash",
+                f"{self.password}:{self.session_epoch}",
+                secret=fallback_secret,
+                algorithm="sha256",
+            ).hexdigest()
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.username
@@ -145,3 +170,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RolePolicy(models.Model):
+    """Sign-in rules of one role (group), set by the administrator."""
+
+    group = models.OneToOneField("auth.Group", verbose_name=_("role"), on_delete=models.CASCADE, related_name="policy")
+    requires_two_factor = models.BooleanField(_("two-factor sign-in required"), default=False)
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        _("session ends after idle minutes"), default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+
+    class Meta:
+        verbose_name = _("role policy")
+        verbose_name_plural = _("role policies")
+        ordering = ["group__name"]
+
+    def __str__(self) -> str:
+        return self.group.name

@@ -40,3 +40,18 @@ def load_accounts_reference(sub_division_model, qualification_model) -> None:
         sub_division_model.objects.get_or_create(code=code, defaults={"name": name, "short_name": short})
     for order, (name, description) in enumerate(QUALIFICATIONS, start=1):
         qualification_model.objects.get_or_create(name=name, defaults={"description": description, "order": order})
+
+
+# Sign-in rules by role: two-factor and 15 idle minutes for the leadership and the
+# administrator, 30 idle minutes for everyone else. Editable in the admin afterwards.
+STRICT_ROLES = {"Kabid Kesbang", "Kepala Badan", "Administrator"}
+ROLE_NAMES = ["Jajaran Samping", "Kasubbid", "Anggota Mitigasi", "Kabid Kesbang", "Kepala Badan", "Administrator"]
+
+
+def load_role_policies(group_model, role_policy_model) -> None:
+    for name in ROLE_NAMES:
+        group, _ = group_model.objects.get_or_create(name=name)
+        strict = name in STRICT_ROLES
+        role_policy_model.objects.get_or_create(
+            group=group, defaults={"requires_two_factor": strict, "idle_timeout_minutes": 15 if strict else 30}
+        )

@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.view_all_lokus",
         "reports.review_as_kaban",
         "reports.view_download_log",
+        "lokus.view_access_records",
     ],
     Role.ADMIN: [
         "accounts.view_user",
@@ -57,6 +58,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "lokus.change_stepstandard",
         "reports.view_letterhead",
         "reports.change_letterhead",
+        "accounts.view_rolepolicy",
+        "accounts.change_rolepolicy",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
     ],
 }
 

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
@@ -47,3 +47,22 @@ def notify(recipients: Iterable[User], title: str, *, body: str = "", url: str =
 
 def users_with_role(role, **filters):
     return User.objects.filter(groups__name=role.value, is_active=True, **filters).distinct()
+
+
+def user_end_sessions(user: User) -> None:
+    """End every session of the user at once (their session hash changes). Side effects:
+    the user's session_epoch is raised."""
+    User.objects.filter(pk=user.pk).update(session_epoch=models.F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
+@transaction.atomic
+def user_reset_two_factor(user: User) -> int:
+    """For a lost phone: remove the user's authenticator and backup codes and end their
+    sessions; at the next sign-in they enrol again if their role requires it."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+    user_end_sessions(user)
+    return removed

@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "accounts",
     "lokus",
     "reports",
@@ -58,14 +63,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.security.SessionTimeoutMiddleware",
+    "accounts.security.TwoFactorMiddleware",
+    "accounts.security.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +114,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: django-axes refuses sign-in while a username/address pair is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -167,7 +182,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Security headers, on in every mode; the HTTPS ones only in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Strict: no referrer ever leaves the site. ("no-referrer" would make browsers send
+# "Origin: null" on same-site form posts, which Django's CSRF check rightly refuses.)
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -180,8 +198,62 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host- cookies: HTTPS only, this host only, whole site.
+    SESSION_COOKIE_NAME = "__Host-lokus_session"
+    CSRF_COOKIE_NAME = "__Host-lokus_csrf"
+    LANGUAGE_COOKIE_NAME = "__Host-lokus_language"
+    LANGUAGE_COOKIE_PATH = "/"
 
-# Upload limits enforced by Django itself (the reverse proxy should match them).
+# Brute force (django-axes): lock a username together with the address it comes from, so
+# that colleagues behind the same mobile-carrier address are not locked out; cool-offs
+# escalate (accounts.security.axes_cooloff).
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "accounts.security.axes_cooloff"
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout neither restarts nor escalates it: the cool-offs are
+# the ones promised on the lockout page, counted from the failures that caused them.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Axes' own handler, except that one request's cool-off expires only that request's attempts.
+AXES_HANDLER = "accounts.security.AxesHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_VERBOSE = False
+# How many reverse proxies in front of Django append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
+
+# Two-factor sign-in (django-otp): which roles require it is set per role in the admin.
+OTP_TOTP_ISSUER = "Lokus Kesbangpol"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Sessions: 12 hours in all, and an idle limit per role (RolePolicy; 30 minutes by default).
+SESSION_ABSOLUTE_HOURS = 12
+SESSION_IDLE_MINUTES = 30
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    }
+}
+
+# Upload limits enforced by Django itself (the reverse proxy should match them): a whole
+# request above MAX_REQUEST_BYTES gets a 413 page before its body is read.
+MAX_REQUEST_BYTES = 110 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -583,3 +583,31 @@ class AuditEntry(AppendOnlyModel):
 
     def to_label(self) -> str:
         return self._label(self.to_state)
+
+
+class AccessLog(AppendOnlyModel):
+    """Who viewed or downloaded a Terbatas or Rahasia object, and when (append-only)."""
+
+    class Kind(models.TextChoices):
+        LOKUS = "lokus", _("Lokus page")
+        ASSIGNMENT = "assignment", _("Assignment page")
+        REPORT = "report", _("Activity report page")
+        FILE = "file", _("Field file")
+        DOCUMENT = "document", _("Official document (PDF)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    classification = models.CharField(_("classification"), max_length=10, choices=Classification.choices)
+    ip_address = models.CharField(_("address"), max_length=45, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("view_access_records", "Can see who viewed classified objects")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.object_id}"

@@ -46,3 +46,11 @@ def register_items() -> None:
             lambda u: u.has_role(Role.MEMBER),
         )
     )
+    register(
+        NavItem(
+            _("Access log"),
+            _("Who viewed or downloaded Terbatas and Rahasia lokus, reports and files."),
+            "lokus:access_log",
+            lambda u: u.has_perm("lokus.view_access_records"),
+        )
+    )

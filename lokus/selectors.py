@@ -89,7 +89,9 @@ def lokus_timings(lokus: Lokus, assignments: list[Assignment], standards) -> lis
             standards,
             5,
             lokus.field_started_at or (lokus.dispatched_at and lokus.starts_at),
-            all_reported,
+            # Field work ends when every member has reported, or when the report is sent
+            # with a member excused: both set field_done_at.
+            lokus.field_done_at or all_reported,
             due=field_work_due(lokus) if lokus.dispatched_at else None,
         ),
     ]

@@ -32,4 +32,5 @@ urlpatterns = [
     path("tugas/<int:pk>/eskalasi/", field.escalate, name="escalate"),
     path("tugas/<int:pk>/berita-acara/", field.berita_acara_add, name="berita_acara_add"),
     path("berkas/<int:pk>/", field.media_file, name="media_file"),
+    path("log-akses/", lokus.access_log, name="access_log"),
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 STATIC_SCHEME = "lokus-static:"
@@ -35,7 +36,10 @@ def _fetcher_class():
                 return URLFetcherResponse(url, body, {"Content-Type": mime})
             if url.startswith(STATIC_SCHEME):
                 relative = url[len(STATIC_SCHEME) :].lstrip("/")
-                found = finders.find(relative)
+                try:
+                    found = finders.find(relative)
+                except SuspiciousFileOperation:  # "../" out of the static folders: refused below
+                    found = None
                 roots = [Path(d).resolve() for d in settings.STATICFILES_DIRS]
                 if found:
                     path = Path(found).resolve()

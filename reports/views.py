@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ActionRefused
 from lokus import permissions as lokus_permissions
+from lokus.access import record_access
 from lokus.enums import AssignmentState
-from lokus.models import BeritaAcara, FieldMedia, Lokus, MemberReport
+from lokus.models import AccessLog, BeritaAcara, FieldMedia, Lokus, MemberReport
 from lokus.selectors import step_standards
 from lokus.views._common import paginate, refusals_to_messages
 from reports import documents, permissions, selectors, services
@@ -100,6 +101,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     report = _visible(user, pk)
     lokus = report.lokus
+    record_access(request, AccessLog.Kind.REPORT, lokus, report.pk, report.classification)
     standards = step_standards()
     log = list(report.log.select_related("actor"))
     actions = []
@@ -310,7 +312,8 @@ def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
 # Official documents ---------------------------------------------------------------------------
 
 
-def _pdf_response(document) -> HttpResponse:
+def _pdf_response(request, document, lokus, object_id, classification) -> HttpResponse:
+    record_access(request, AccessLog.Kind.DOCUMENT, lokus, object_id, classification)
     response = HttpResponse(document.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{document.filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -324,7 +327,7 @@ def surat_tugas_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     lokus = get_object_or_404(lokus_permissions.lokus_for(request.user).select_related("plan", "dispatched_by"), pk=pk)
     if lokus.dispatched_at is None:
         raise Http404  # a Surat Tugas exists only once the team is dispatched
-    return _pdf_response(documents.surat_tugas(lokus, request.user))
+    return _pdf_response(request, documents.surat_tugas(lokus, request.user), lokus, lokus.pk, lokus.classification)
 
 
 @login_required
@@ -336,14 +339,16 @@ def berita_acara_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return _pdf_response(documents.berita_acara(record, request.user))
+    lokus = record.lokus
+    return _pdf_response(request, documents.berita_acara(record, request.user), lokus, record.pk, lokus.classification)
 
 
 @login_required
 @require_GET
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible(request.user, pk)
-    return _pdf_response(documents.laporan(report, request.user))
+    document = documents.laporan(report, request.user)
+    return _pdf_response(request, document, report.lokus, report.pk, report.classification)
 
 
 @require_GET

@@ -4,9 +4,58 @@ import shutil
 import tempfile
 
 import pytest
+from django.http import HttpRequest
+from django.test import Client
 
 from accounts.enums import AgencyKind, Role
 from tests.factories import AgencyFactory, UserFactory, sub_division
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class PersonClient(Client):
+    """Signs in the way a person does. ``login`` goes through django-axes with a request;
+    ``force_login`` uses the model backend (axes' backend, listed first, keeps no session)
+    and, for a user whose role requires two-factor sign-in or who has an authenticator,
+    also gives the second factor with a real confirmed device, as ``django_otp.login`` does.
+    Tests of the enforcement itself use a plain ``django.test.Client``."""
+
+    def login(self, **credentials):
+        from django.contrib.auth import authenticate
+
+        request = HttpRequest()
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        user = authenticate(request=request, **credentials)
+        if user is None:
+            return False
+        self._login(user, MODEL_BACKEND)
+        return True
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend or MODEL_BACKEND)
+        give_second_factor(self, user)
+
+
+def give_second_factor(client, user) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import RolePolicy
+
+    needed = RolePolicy.objects.filter(group__user=user, requires_two_factor=True).exists()
+    if not needed and not user_has_device(user, confirmed=True):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def client():
+    return PersonClient()
 
 
 def pytest_configure(config):
@@ -29,13 +78,16 @@ def reference_data(db):
     """Reference data from the data migrations. Transactional tests (browser, concurrency)
     end with a flush that empties every table; post_migrate brings back the groups and
     permissions, and this brings back the rest."""
-    from accounts.models import Qualification, SubDivision
-    from accounts.reference import load_accounts_reference
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Qualification, RolePolicy, SubDivision
+    from accounts.reference import load_accounts_reference, load_role_policies
     from lokus.models import Kecamatan, Kelurahan, StepStandard
     from lokus.standards import load_step_standards
     from lokus.wilayah import load_wilayah
 
     load_accounts_reference(SubDivision, Qualification)
+    load_role_policies(Group, RolePolicy)
     load_wilayah(Kecamatan, Kelurahan)
     load_step_standards(StepStandard)
 

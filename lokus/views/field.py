@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.enums import Role
 from accounts.errors import ActionRefused
 from lokus import permissions, services
+from lokus.access import record_access
 from lokus.enums import AssignmentState, Equipment, LokusState, MediaKind
 from lokus.forms import (
     BeritaAcaraForm,
@@ -23,7 +24,7 @@ from lokus.forms import (
     PositionForm,
     RiskForm,
 )
-from lokus.models import FieldMedia, RiskAssessment
+from lokus.models import AccessLog, FieldMedia, RiskAssessment
 from lokus.uploads import DOCUMENT_ACCEPT, IMAGE_ACCEPT, VIDEO_ACCEPT
 from lokus.views._common import paginate, private_file, refusals_to_messages
 from lokus.views.lokus import _report_link
@@ -60,6 +61,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lokus, assignment = _own(user, pk)
+    record_access(request, AccessLog.Kind.ASSIGNMENT, lokus, assignment.pk, lokus.classification)
     team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
     risk = RiskAssessment.objects.filter(lokus=lokus).first()
     is_coordinator = permissions.is_coordinator(user, lokus)
@@ -245,8 +247,13 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def media_file(request: HttpRequest, pk: int) -> HttpResponse:
     media = get_object_or_404(
-        FieldMedia.objects.filter(assignment__lokus__in=permissions.lokus_for(request.user)), pk=pk
+        FieldMedia.objects.filter(assignment__lokus__in=permissions.lokus_for(request.user)).select_related(
+            "assignment__lokus"
+        ),
+        pk=pk,
     )
+    lokus = media.assignment.lokus
+    record_access(request, AccessLog.Kind.FILE, lokus, media.pk, lokus.classification)
     inline = media.content_type.startswith(("image/", "video/")) or media.content_type == "application/pdf"
     return private_file(media.file, content_type=media.content_type, name=media.original_name, inline=inline)
 

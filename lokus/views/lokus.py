@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.enums import Role
 from accounts.errors import ActionRefused
 from lokus import permissions, selectors, services
+from lokus.access import record_access
 from lokus.enums import Equipment, LokusState
 from lokus.forms import LokusForm, TeamForm
-from lokus.models import Escalation, FieldMedia, FieldNote, MemberReport
+from lokus.models import AccessLog, Escalation, FieldMedia, FieldNote, MemberReport
 from lokus.views._common import paginate, refusals_to_messages
 
 
@@ -59,6 +60,7 @@ def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     standards = selectors.step_standards()
     can_manage = permissions.can_manage_lokus(user, lokus)
+    record_access(request, AccessLog.Kind.LOKUS, lokus, lokus.pk, lokus.classification)
     return render(
         request,
         "lokus/lokus_detail.html",
@@ -183,3 +185,20 @@ def lokus_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     services.lokus_dispatch(user=request.user, lokus_id=lokus.pk)
     messages.success(request, _("The lokus was sent to the team. Each member is notified."))
     return redirect("lokus:detail", lokus.pk)
+
+
+@login_required
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Who viewed or downloaded Terbatas and Rahasia objects: for the Kepala Badan."""
+    if not request.user.has_perm("lokus.view_access_records"):
+        raise PermissionDenied
+    rows = AccessLog.objects.select_related("user", "lokus__plan").order_by("-created_at", "-pk")
+    kind = request.GET.get("kind", "")
+    if kind in AccessLog.Kind.values:
+        rows = rows.filter(kind=kind)
+    return render(
+        request,
+        "lokus/access_log.html",
+        {"page": paginate(request, rows, 50), "kinds": AccessLog.Kind.choices, "filters": {"kind": kind}},
+    )

@@ -8,10 +8,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_login_and_logout(client, cast):
-    response = client.post(reverse("login"), {"username": "kabid", "password": TEST_PASSWORD})
+    response = client.post(reverse("login"), {"username": "kasubbid", "password": TEST_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
-    assert client.get(reverse("home")).context["user"].username == "kabid"
+    assert client.get(reverse("home")).context["user"].username == "kasubbid"
 
     # Logging out is a change: GET is refused, POST works.
     assert client.get(reverse("logout")).status_code == 405

@@ -123,6 +123,7 @@ GRID = {
     "berita_acara_add":       (LOGIN, 404,   404,   404,   404,   200,   200,   404,   404,   404,   404,   404),
     "berita_acara_add:post":  (LOGIN, 404,   404,   404,   404,   DONE,  DONE,  404,   404,   404,   404,   404),
     "media_file":             (LOGIN, 404,   404,   200,   404,   200,   200,   404,   200,   200,   404,   404),
+    "access_log":             (LOGIN, 403,   403,   403,   403,   403,   403,   403,   403,   200,   403,   403),
 }
 # fmt: on
 
@@ -398,6 +399,7 @@ CELLS = {
         state=lambda w, c: BeritaAcara.objects.filter(lokus=w["running"]).count(),
     ),
     "media_file": Cell("lokus:media_file", "media", only=True),
+    "access_log": Cell("lokus:access_log", only=True),
 }
 
 FILE_CELLS = {"plan_attachment", "media_file"}
