@@ -71,14 +71,21 @@ class UserAdmin(DjangoUserAdmin):
             # Deactivation ends the user's sessions at once, on every device.
             services.user_end_sessions(obj)
 
+    @staticmethod
+    def _not_above(request, queryset):
+        """Only a superuser acts on superusers."""
+        return queryset if request.user.is_superuser else queryset.filter(is_superuser=False)
+
     @admin.action(description=_("Reset two-factor sign-in (lost phone)"))
     def reset_two_factor(self, request, queryset):
+        queryset = self._not_above(request, queryset)
         for user in queryset:
             services.user_reset_two_factor(user)
         self.message_user(request, _("Two-factor sign-in was reset for %(n)s user(s).") % {"n": queryset.count()})
 
     @admin.action(description=_("End all sessions"))
     def end_sessions(self, request, queryset):
+        queryset = self._not_above(request, queryset)
         for user in queryset:
             services.user_end_sessions(user)
         self.message_user(request, _("All sessions ended for %(n)s user(s).") % {"n": queryset.count()})

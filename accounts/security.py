@@ -203,7 +203,7 @@ class TwoFactorMiddleware:
             if self.open_paths is None:
                 self.open_paths = {reverse(name) for name in TWO_FACTOR_OPEN}
             path = request.path
-            if path not in self.open_paths and not path.startswith(settings.STATIC_URL):
+            if path not in self.open_paths and not path.startswith("/" + settings.STATIC_URL.lstrip("/")):
                 if policy(request)["device"]:
                     return redirect(f"{reverse('two_factor_verify')}?next={path}")
                 if policy(request)["two_factor"]:
