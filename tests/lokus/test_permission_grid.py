@@ -496,7 +496,9 @@ def check_cell(client, cast, world, cell_id, expected):
                 assert (response["Content-Type"], body) == ("application/pdf", PDF)
             else:
                 assert response["Content-Type"] == "image/jpeg" and body.startswith(b"\xff\xd8")
-        response.close()
+        # No response.close() here: consuming streaming_content already closed the file
+        # through the test client, and an explicit close() sends request_finished, which
+        # closes the PostgreSQL connection in the middle of the test's transaction.
 
 
 def _allowed_role(cell_id: str, answers: tuple) -> str:

@@ -192,7 +192,6 @@ def test_partner_submits_a_plan_with_a_pdf_letter(client_for, cast):
     download = client.get(link)
     assert b"".join(download.streaming_content) == PDF
     assert download["Content-Type"] == "application/pdf"
-    download.close()
 
 
 def test_plan_form_refuses_a_file_that_is_neither_pdf_nor_photo(client_for, cast):
@@ -669,7 +668,6 @@ def test_photo_upload_is_stored_as_a_clean_jpeg(client_for, cast, running_lokus)
     assert (media.kind, media.content_type, media.caption) == (MediaKind.PHOTO, "image/jpeg", "Spanduk di gerbang")
     download = client_for("kasubbid").get(reverse("lokus:media_file", args=[media.pk]))
     body = b"".join(download.streaming_content)
-    download.close()
     assert download["Content-Type"] == "image/jpeg"
     assert download["Cache-Control"] == "private, no-store"
     assert download["X-Content-Type-Options"] == "nosniff"

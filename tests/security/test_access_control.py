@@ -610,7 +610,7 @@ def test_viewing_classified_objects_is_logged(client_for, cast):
     assert client.get(reverse("reports:detail", args=[report.pk])).status_code == 200
     photo = client.get(reverse("lokus:media_file", args=[media.pk]))
     assert photo.status_code == 200
-    photo.close()
+    b"".join(photo.streaming_content)  # reading it closes the file (close() would end the DB connection)
     assert client.get(reverse("reports:surat_tugas", args=[terbatas.pk])).status_code == 200
 
     rows = list(AccessLog.objects.order_by("pk").values_list("user", "kind", "lokus", "object_id", "classification"))

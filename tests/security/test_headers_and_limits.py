@@ -122,7 +122,7 @@ def test_pages_documents_and_files_carry_the_headers(client, cast, sample):
     photo = client.get(reverse("lokus:media_file", args=[sample["media"].pk]))
     assert photo.status_code == 200
     check_headers(photo, signed_in=True, page=False)
-    photo.close()
+    b"".join(photo.streaming_content)  # reading it closes the file (close() would end the DB connection)
 
 
 @pytest.mark.django_db
