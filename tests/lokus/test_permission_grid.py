@@ -487,18 +487,17 @@ def check_cell(client, cast, world, cell_id, expected):
         shown = _title(world, cell.title) in response.content.decode()
         assert shown == (expected == 200), "a page shows its object; a refusal does not reveal it"
 
-    if cell_id in FILE_CELLS:
-        if expected == 200:
-            assert response["Cache-Control"] == "private, no-store"
-            assert response["X-Content-Type-Options"] == "nosniff"
-            body = b"".join(response.streaming_content)
-            if cell_id == "plan_attachment":
-                assert (response["Content-Type"], body) == ("application/pdf", PDF)
-            else:
-                assert response["Content-Type"] == "image/jpeg" and body.startswith(b"\xff\xd8")
-        # No response.close() here: consuming streaming_content already closed the file
-        # through the test client, and an explicit close() sends request_finished, which
-        # closes the PostgreSQL connection in the middle of the test's transaction.
+    if cell_id in FILE_CELLS and expected == 200:
+        assert response["Cache-Control"] == "private, no-store"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        body = b"".join(response.streaming_content)
+        if cell_id == "plan_attachment":
+            assert (response["Content-Type"], body) == ("application/pdf", PDF)
+        else:
+            assert response["Content-Type"] == "image/jpeg" and body.startswith(b"\xff\xd8")
+    # No response.close() here: consuming streaming_content already closed the file
+    # through the test client, and an explicit close() sends request_finished, which
+    # closes the PostgreSQL connection in the middle of the test's transaction.
 
 
 def _allowed_role(cell_id: str, answers: tuple) -> str:
