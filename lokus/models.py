@@ -87,6 +87,29 @@ class StepStandard(models.Model):
         return timedelta(minutes=self.minutes)
 
 
+def latitude_field() -> models.DecimalField:
+    """An optional WGS84 latitude, to the metre."""
+    return models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+
+
+def longitude_field() -> models.DecimalField:
+    return models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+
 def _random_name(folder: str, filename: str) -> str:
     """Random, unguessable stored names; the original name is kept in the database only."""
     suffix = PurePath(filename).suffix.lower()[:10]
@@ -131,22 +154,8 @@ class ActivityPlan(StateModelMixin, models.Model):
     address = models.CharField(_("address"), max_length=300)
     kecamatan = models.ForeignKey(Kecamatan, verbose_name=_("kecamatan"), on_delete=models.PROTECT)
     kelurahan = models.ForeignKey(Kelurahan, verbose_name=_("kelurahan"), on_delete=models.PROTECT)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     source_agency = models.ForeignKey(
         "accounts.Agency", verbose_name=_("source agency"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -251,22 +260,8 @@ class Lokus(StateModelMixin, models.Model):
     )
     problem = models.TextField(_("problem (masalah yang terjadi)"), blank=True)
     location = models.CharField(_("location"), max_length=300)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     assembly_point = models.CharField(_("assembly point (titik kumpul)"), max_length=300, blank=True)
     assembly_at = models.DateTimeField(_("meeting time"), null=True, blank=True)
     starts_at = models.DateTimeField(_("schedule start"))
