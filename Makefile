@@ -37,6 +37,7 @@ test: setup-dev
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Needs GNU gettext (Debian package gettext). The compiled .mo files are committed.
 messages: setup

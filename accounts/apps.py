@@ -21,3 +21,15 @@ class AccountsConfig(AppConfig):
 
         # Session bookkeeping, not workflow: start the idle/absolute clocks at sign-in.
         user_logged_in.connect(mark_login, dispatch_uid="accounts.mark_login")
+
+        from accounts.permissions import may_administer
+        from core.navigation import NavItem, register
+
+        register(
+            NavItem(
+                _("Administration"),
+                _("Configure people, roles, agencies, standards and reference areas."),
+                "admin:index",
+                may_administer,
+            )
+        )

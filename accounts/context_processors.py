@@ -1,5 +1,5 @@
-from accounts import navigation
 from accounts.models import Notification
+from core import navigation
 
 
 def nav(request):

@@ -11,29 +11,14 @@ from django.db import DEFAULT_DB_ALIAS
 
 from accounts.enums import Role
 
+# The permissions of this app's (and Django's and django-axes') models; every app above
+# adds its own with ``extend_role_permissions`` in its ``AppConfig.ready()``.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.PARTNER: ["lokus.add_activityplan"],
-    Role.KASUBBID: [
-        "lokus.add_activityplan",
-        "lokus.view_activityplan",
-        "lokus.decide_activityplan",
-        "lokus.dispatch_lokus",
-        "reports.review_as_kasubbid",
-    ],
+    Role.PARTNER: [],
+    Role.KASUBBID: [],
     Role.MEMBER: [],
-    Role.KABID: [
-        "lokus.add_activityplan",
-        "lokus.view_activityplan",
-        "lokus.view_all_lokus",
-        "reports.review_as_kabid",
-    ],
-    Role.KABAN: [
-        "lokus.view_activityplan",
-        "lokus.view_all_lokus",
-        "reports.review_as_kaban",
-        "reports.view_download_log",
-        "lokus.view_access_records",
-    ],
+    Role.KABID: [],
+    Role.KABAN: [],
     Role.ADMIN: [
         "accounts.view_user",
         "accounts.add_user",
@@ -48,16 +33,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.add_qualification",
         "accounts.change_qualification",
         "auth.view_group",
-        "lokus.view_kecamatan",
-        "lokus.add_kecamatan",
-        "lokus.change_kecamatan",
-        "lokus.view_kelurahan",
-        "lokus.add_kelurahan",
-        "lokus.change_kelurahan",
-        "lokus.view_stepstandard",
-        "lokus.change_stepstandard",
-        "reports.view_letterhead",
-        "reports.change_letterhead",
         "accounts.view_rolepolicy",
         "accounts.change_rolepolicy",
         "axes.view_accessattempt",

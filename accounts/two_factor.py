@@ -53,7 +53,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code, confirm with a code, keep the backup
     codes. Shown once; a lost device is reset by the administrator."""
-    from reports.pdf import qr_data_uri
+    from core.pdf import qr_data_uri
 
     user = request.user
     if user_has_device(user, confirmed=True):

@@ -11,27 +11,6 @@ from accounts.models import Notification
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    """Beranda: who is signed in, their roles, what awaits them, and what they may open."""
-    # The home page gathers the SOP work queues of every part of the product.
-    from lokus import selectors
-    from reports.selectors import report_tasks
-
-    user = request.user
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "roles": user.roles,
-            "tasks": selectors.sort_tasks(selectors.work_queue(user) + report_tasks(user)),
-            "escalations": selectors.recent_escalations(user),
-            "my_plans": selectors.recent_own_plans(user),
-        },
-    )
-
-
-@login_required
-@require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     rows = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
     page = Paginator(rows, 30).get_page(request.GET.get("page"))

@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "core",
     "accounts",
     "lokus",
     "reports",
+    "home",
 ]
 
 MIDDLEWARE = [

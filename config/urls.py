@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 urlpatterns = [
+    path("", include("home.urls")),
     path("", include("accounts.urls")),
     path("", include("lokus.urls")),
     path("", include("reports.urls")),

@@ -7,6 +7,9 @@ class LokusConfig(AppConfig):
     verbose_name = _("Special locations (Lokus)")
 
     def ready(self) -> None:
+        from accounts.roles import extend_role_permissions
         from lokus.navigation import register_items
+        from lokus.roles import ROLE_PERMISSIONS
 
+        extend_role_permissions(ROLE_PERMISSIONS)
         register_items()

@@ -4,8 +4,9 @@ import datetime
 
 from django.utils import timezone
 
+from core.enums import Classification
 from lokus import services
-from lokus.enums import Classification, Equipment, MediaKind, PlanCategory, RiskLevel, Situation
+from lokus.enums import Equipment, MediaKind, PlanCategory, RiskLevel, Situation
 from lokus.models import ActivityPlan, Kelurahan
 from lokus.uploads import clean_image
 

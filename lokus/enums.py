@@ -37,12 +37,6 @@ class RiskLevel(models.TextChoices):
     HIGH = "tinggi", _("High (tinggi)")
 
 
-class Classification(models.TextChoices):
-    BIASA = "biasa", _("Biasa (ordinary)")
-    TERBATAS = "terbatas", _("Terbatas (restricted)")
-    RAHASIA = "rahasia", _("Rahasia (secret)")
-
-
 class Situation(models.TextChoices):
     KONDUSIF = "kondusif", _("Kondusif (calm)")
     WASPADA = "waspada", _("Waspada (alert)")

@@ -9,15 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.append_only import AppendOnlyModel
 from accounts.enums import Role
+from core.enums import Classification
+from core.models import AppendOnlyModel, StateModelMixin
 from lokus.enums import (
     AssignmentState,
     AuditAction,
-    Classification,
     EscalationKind,
     LokusState,
     MediaKind,
@@ -122,16 +122,6 @@ def plan_upload_path(instance, filename: str) -> str:
 
 def field_upload_path(instance, filename: str) -> str:
     return _random_name("field", filename)
-
-
-class StateModelMixin(ConcurrentTransitionMixin):
-    """``full_clean()`` leaves the protected state fields alone: Django's ``clean_fields()``
-    assigns every field it cleans, which django-fsm refuses for a protected field (only a
-    transition may change the state), so ``full_clean()`` would always fail."""
-
-    def clean_fields(self, exclude=None):
-        protected = {f.name for f in self._meta.concrete_fields if isinstance(f, FSMField) and f.protected}
-        super().clean_fields(exclude={*(exclude or ()), *protected})
 
 
 def _is_kasubbid(user) -> bool:
@@ -578,31 +568,3 @@ class AuditEntry(AppendOnlyModel):
 
     def to_label(self) -> str:
         return self._label(self.to_state)
-
-
-class AccessLog(AppendOnlyModel):
-    """Who viewed or downloaded a Terbatas or Rahasia object, and when (append-only)."""
-
-    class Kind(models.TextChoices):
-        LOKUS = "lokus", _("Lokus page")
-        ASSIGNMENT = "assignment", _("Assignment page")
-        REPORT = "report", _("Activity report page")
-        FILE = "file", _("Field file")
-        DOCUMENT = "document", _("Official document (PDF)")
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
-    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="+")
-    object_id = models.PositiveBigIntegerField()
-    classification = models.CharField(_("classification"), max_length=10, choices=Classification.choices)
-    ip_address = models.CharField(_("address"), max_length=45, blank=True)
-    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("access record")
-        verbose_name_plural = _("access records")
-        ordering = ["-created_at", "-pk"]
-        permissions = [("view_access_records", "Can see who viewed classified objects")]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.object_id}"

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from accounts.enums import Role
-from accounts.navigation import NavItem, register
+from core.navigation import NavItem, register
 from lokus import permissions
 
 
@@ -51,6 +51,6 @@ def register_items() -> None:
             _("Access log"),
             _("Who viewed or downloaded Terbatas and Rahasia lokus, reports and files."),
             "lokus:access_log",
-            lambda u: u.has_perm("lokus.view_access_records"),
+            permissions.may_view_access_log,
         )
     )

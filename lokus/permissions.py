@@ -115,3 +115,8 @@ def assignments_for(user) -> QuerySet[Assignment]:
 
 def receives_escalations(user, lokus: Lokus) -> bool:
     return can_manage_lokus(user, lokus) or user.has_role(Role.KABID)
+
+
+def may_view_access_log(user) -> bool:
+    """Who viewed or downloaded classified objects: the Kepala Badan."""
+    return _active(user) and user.has_perm("core.view_access_records")

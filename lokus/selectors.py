@@ -3,13 +3,14 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.enums import Role
+from core.models import AccessLog
 from lokus import permissions
 from lokus.enums import AssignmentState, LokusState, PlanStatus
 from lokus.models import ActivityPlan, Assignment, AuditEntry, Escalation, Lokus, StepStandard
@@ -248,6 +249,12 @@ def lokus_with_team(qs: QuerySet[Lokus]) -> QuerySet[Lokus]:
     return qs.select_related("plan", "sub_division").prefetch_related(
         Prefetch("assignments", queryset=Assignment.objects.select_related("member"))
     )
+
+
+def access_records() -> QuerySet[AccessLog]:
+    """The access log with each row's lokus title (the log keeps only the lokus's number)."""
+    title = Lokus.objects.filter(pk=OuterRef("lokus_id")).values("plan__title")[:1]
+    return AccessLog.objects.select_related("user").annotate(lokus_title=Subquery(title)).order_by("-created_at", "-pk")
 
 
 def recent_own_plans(user, limit: int = 5) -> QuerySet[ActivityPlan]:

@@ -15,9 +15,9 @@ from django_fsm import can_proceed
 from guardian.shortcuts import assign_perm
 
 from accounts.enums import Role
-from accounts.errors import ActionRefused, lost_race
 from accounts.models import User
 from accounts.services import notify, users_with_role
+from core.errors import ActionRefused, lost_race
 from lokus import audit, permissions
 from lokus.codes import new_verification_code
 from lokus.enums import AssignmentState, AuditAction, Equipment, LokusState, PlanStatus

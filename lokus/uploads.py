@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.images import print_rendition
+
 MB = 1024 * 1024
 PHOTO_MAX_BYTES = 15 * MB
 VIDEO_MAX_BYTES = 100 * MB
@@ -26,10 +28,6 @@ VIDEO_ACCEPT = "video/mp4,video/quicktime,video/webm,video/3gpp"
 DOCUMENT_ACCEPT = "application/pdf," + IMAGE_ACCEPT
 
 
-PRINT_MAX_SIDE = 1200  # about 10 cm at 300 dpi: the size photos take in an A4 report
-PRINT_QUALITY = 70
-
-
 @dataclass
 class CleanFile:
     content: ContentFile
@@ -37,15 +35,6 @@ class CleanFile:
     content_type: str
     size: int
     print_rendition: ContentFile | None = None  # photos: a small JPEG for official documents
-
-
-def print_rendition(image) -> ContentFile:
-    """A copy scaled to print resolution, made once at upload so that PDFs never resize."""
-    small = image.copy()
-    small.thumbnail((PRINT_MAX_SIDE, PRINT_MAX_SIDE), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    small.convert("RGB").save(out, format="JPEG", quality=PRINT_QUALITY, optimize=True)
-    return ContentFile(out.getvalue(), name="print.jpg")
 
 
 def _original_name(upload) -> str:

@@ -7,15 +7,20 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Activity reports")
 
     def ready(self) -> None:
-        from accounts.navigation import NavItem, register
-        from reports.permissions import may_list_reports
+        from accounts.roles import extend_role_permissions
+        from core.navigation import NavItem, register
+        from lokus import panels
+        from reports import permissions, selectors
+        from reports.roles import ROLE_PERMISSIONS
 
+        extend_role_permissions(ROLE_PERMISSIONS)
+        panels.register(selectors.lokus_report_panel)
         register(
             NavItem(
                 _("Activity reports"),
                 _("Team reports through Kasubbid, Kabid Kesbang and Kepala Badan (steps 6-15)."),
                 "reports:list",
-                may_list_reports,
+                permissions.may_list_reports,
             )
         )
         register(
@@ -23,6 +28,6 @@ class ReportsConfig(AppConfig):
                 _("Document downloads"),
                 _("Who downloaded which Surat Tugas, Berita Acara and report, and when."),
                 "reports:downloads",
-                lambda user: user.has_perm("reports.view_download_log"),
+                permissions.may_view_download_log,
             )
         )

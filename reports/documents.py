@@ -11,13 +11,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from lokus.enums import Classification, MediaKind
+from core.enums import LOGGED_CLASSIFICATIONS
+from core.pdf import image_data_uri, photo_data_uri, qr_data_uri, render_pdf
+from lokus.enums import MediaKind
 from lokus.models import BeritaAcara, Lokus
 from reports.enums import ReportAction
 from reports.models import ActivityReport, DocumentDownload, DocumentKind, Letterhead
-from reports.pdf import image_data_uri, photo_data_uri, qr_data_uri, render_pdf
 
-STAMPED = {Classification.TERBATAS, Classification.RAHASIA}
+# Terbatas and Rahasia documents carry the downloader's name on every page.
+STAMPED = LOGGED_CLASSIFICATIONS
 # Official documents are Indonesian whatever language the reader's screen uses.
 DOCUMENT_LANGUAGE = "id"
 

@@ -5,10 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
-from accounts.append_only import AppendOnlyModel
 from accounts.enums import Role
-from lokus.enums import Classification, Situation
-from lokus.models import Assignment, FieldMedia, Lokus, StateModelMixin
+from core.enums import Classification
+from core.models import AppendOnlyModel, StateModelMixin
+from lokus.enums import Situation
+from lokus.models import Assignment, FieldMedia, Lokus
 from reports.enums import HOLDER, Level, ReportAction, ReportState
 
 S = ReportState

@@ -87,3 +87,7 @@ def may_list_reports(user) -> bool:
         or user.has_perm("reports.review_as_kaban")
         or LokusUserObjectPermission.objects.filter(user=user, permission__codename="coordinate_lokus").exists()
     )
+
+
+def may_view_download_log(user) -> bool:
+    return _active(user) and user.has_perm("reports.view_download_log")

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from lokus.models import AuditEntry
+from lokus.panels import Panel
 from lokus.selectors import Task, step_standards
 from reports import permissions
 from reports.enums import STEP_OF_STATE, ReportAction, ReportState
@@ -113,6 +114,21 @@ def report_tasks(user) -> list[Task]:
             )
         )
     return tasks
+
+
+def lokus_report_panel(user, lokus) -> Panel | None:
+    """The team report's section on the lokus and assignment pages: open it, start it, or
+    nothing (registered in ``lokus.panels`` by ``ReportsConfig.ready``)."""
+    report = ActivityReport.objects.filter(lokus=lokus).first()
+    if report is not None:
+        return (
+            Panel("reports/_lokus_panel.html", {"report": report})
+            if permissions.can_view_report(user, report)
+            else None
+        )
+    if permissions.can_start_report(user, lokus):
+        return Panel("reports/_lokus_panel.html", {"can_start": True})
+    return None
 
 
 def merged_timeline(report: ActivityReport) -> list[dict]:

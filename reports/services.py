@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from accounts.enums import Role
-from accounts.errors import ActionRefused, lost_race
 from accounts.models import User
 from accounts.services import notify, users_with_role
+from core.errors import ActionRefused, lost_race
 from lokus import audit
 from lokus.codes import new_verification_code
 from lokus.enums import AssignmentState, AuditAction, LokusState

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import ActionRefused
+from core.access import record_access
+from core.errors import ActionRefused
+from core.models import AccessLog
+from core.views import paginate, refusals_to_messages
 from lokus import permissions as lokus_permissions
-from lokus.access import record_access
 from lokus.enums import AssignmentState
-from lokus.models import AccessLog, BeritaAcara, FieldMedia, Lokus, MemberReport
+from lokus.models import BeritaAcara, FieldMedia, Lokus, MemberReport
 from lokus.selectors import step_standards
-from lokus.views._common import paginate, refusals_to_messages
 from reports import documents, permissions, selectors, services
 from reports.enums import EDITABLE, HOLDER, ReportState
 from reports.forms import ExcuseForm, NoteForm, ReportForm, VerificationForm
@@ -101,7 +102,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     report = _visible(user, pk)
     lokus = report.lokus
-    record_access(request, AccessLog.Kind.REPORT, lokus, report.pk, report.classification)
+    record_access(request, AccessLog.Kind.REPORT, lokus.pk, report.pk, report.classification)
     standards = step_standards()
     log = list(report.log.select_related("actor"))
     actions = []
@@ -313,7 +314,7 @@ def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _pdf_response(request, document, lokus, object_id, classification) -> HttpResponse:
-    record_access(request, AccessLog.Kind.DOCUMENT, lokus, object_id, classification)
+    record_access(request, AccessLog.Kind.DOCUMENT, lokus.pk, object_id, classification)
     response = HttpResponse(document.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{document.filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -392,7 +393,7 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def download_log(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("reports.view_download_log"):
+    if not permissions.may_view_download_log(request.user):
         raise PermissionDenied
     rows = DocumentDownload.objects.select_related("user", "lokus__plan").order_by("-downloaded_at", "-pk")
     kind = request.GET.get("kind", "")

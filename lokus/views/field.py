@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.enums import Role
-from accounts.errors import ActionRefused
+from core.access import record_access
+from core.errors import ActionRefused
+from core.models import AccessLog
+from core.views import paginate, private_file, refusals_to_messages
 from lokus import permissions, services
-from lokus.access import record_access
 from lokus.enums import AssignmentState, Equipment, LokusState, MediaKind
 from lokus.forms import (
     BeritaAcaraForm,
@@ -24,10 +26,9 @@ from lokus.forms import (
     PositionForm,
     RiskForm,
 )
-from lokus.models import AccessLog, FieldMedia, RiskAssessment
+from lokus.models import FieldMedia, RiskAssessment
+from lokus.panels import panels_for
 from lokus.uploads import DOCUMENT_ACCEPT, IMAGE_ACCEPT, VIDEO_ACCEPT
-from lokus.views._common import paginate, private_file, refusals_to_messages
-from lokus.views.lokus import _report_link
 
 
 def _own(user, pk: int):
@@ -61,7 +62,7 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lokus, assignment = _own(user, pk)
-    record_access(request, AccessLog.Kind.ASSIGNMENT, lokus, assignment.pk, lokus.classification)
+    record_access(request, AccessLog.Kind.ASSIGNMENT, lokus.pk, assignment.pk, lokus.classification)
     team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
     risk = RiskAssessment.objects.filter(lokus=lokus).first()
     is_coordinator = permissions.is_coordinator(user, lokus)
@@ -84,7 +85,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": FieldNoteForm() if working else None,
             "report_form": MemberReportForm() if working else None,
             "escalation_form": EscalationForm() if lokus.state in (LokusState.DISPATCHED, LokusState.RUNNING) else None,
-            "report": _report_link(user, lokus) if is_coordinator else None,
+            "panels": panels_for(user, lokus) if is_coordinator else [],
             "berita_acara_list": lokus.berita_acara.all(),
             "can_record_ba": lokus.state in (LokusState.DISPATCHED, LokusState.RUNNING, LokusState.FIELD_DONE),
             "my_notes": assignment.notes.all(),
@@ -253,7 +254,7 @@ def media_file(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     lokus = media.assignment.lokus
-    record_access(request, AccessLog.Kind.FILE, lokus, media.pk, lokus.classification)
+    record_access(request, AccessLog.Kind.FILE, lokus.pk, media.pk, lokus.classification)
     inline = media.content_type.startswith(("image/", "video/")) or media.content_type == "application/pdf"
     return private_file(media.file, content_type=media.content_type, name=media.original_name, inline=inline)
 

@@ -10,13 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.enums import Role
-from accounts.errors import ActionRefused
+from core.access import record_access
+from core.errors import ActionRefused
+from core.models import AccessLog
+from core.views import paginate, refusals_to_messages
 from lokus import permissions, selectors, services
-from lokus.access import record_access
 from lokus.enums import Equipment, LokusState
 from lokus.forms import LokusForm, TeamForm
-from lokus.models import AccessLog, Escalation, FieldMedia, FieldNote, MemberReport
-from lokus.views._common import paginate, refusals_to_messages
+from lokus.models import Escalation, FieldMedia, FieldNote, MemberReport
+from lokus.panels import panels_for
 
 
 def _may_list_lokus(user) -> bool:
@@ -60,7 +62,7 @@ def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     standards = selectors.step_standards()
     can_manage = permissions.can_manage_lokus(user, lokus)
-    record_access(request, AccessLog.Kind.LOKUS, lokus, lokus.pk, lokus.classification)
+    record_access(request, AccessLog.Kind.LOKUS, lokus.pk, lokus.pk, lokus.classification)
     return render(
         request,
         "lokus/lokus_detail.html",
@@ -80,24 +82,13 @@ def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "escalations": Escalation.objects.filter(lokus=lokus).select_related("raised_by"),
             "can_manage": can_manage and lokus.state == LokusState.COMPOSING,
             "missing": lokus.missing_for_dispatch() if can_manage else [],
-            "report": _report_link(user, lokus),
+            "panels": panels_for(user, lokus),
             "berita_acara_list": lokus.berita_acara.all(),
             "can_record_ba": False,
             "equipment_labels": dict(Equipment.choices),
             "equipment_total": len(Equipment.choices),
         },
     )
-
-
-def _report_link(user, lokus):
-    """The team report of the lokus as this user may reach it: open it, start it, or nothing."""
-    from reports import permissions as report_permissions
-    from reports.models import ActivityReport
-
-    report = ActivityReport.objects.filter(lokus=lokus).first()
-    if report is not None:
-        return {"report": report} if report_permissions.can_view_report(user, report) else None
-    return {"can_start": True} if report_permissions.can_start_report(user, lokus) else None
 
 
 def _managed(user, pk: int):
@@ -191,9 +182,9 @@ def lokus_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
     """Who viewed or downloaded Terbatas and Rahasia objects: for the Kepala Badan."""
-    if not request.user.has_perm("lokus.view_access_records"):
+    if not permissions.may_view_access_log(request.user):
         raise PermissionDenied
-    rows = AccessLog.objects.select_related("user", "lokus__plan").order_by("-created_at", "-pk")
+    rows = selectors.access_records()
     kind = request.GET.get("kind", "")
     if kind in AccessLog.Kind.values:
         rows = rows.filter(kind=kind)

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import ActionRefused
+from core.errors import ActionRefused
+from core.views import paginate, private_file, refusals_to_messages
 from lokus import permissions, selectors, services
 from lokus.enums import PlanCategory, PlanStatus
 from lokus.forms import NotChosenForm, PlanForm
 from lokus.models import Kecamatan, Kelurahan, PlanAttachment
-from lokus.views._common import paginate, private_file, refusals_to_messages
 
 
 def _plans_or_403(user):

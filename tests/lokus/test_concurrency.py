@@ -10,8 +10,8 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.errors import ActionRefused
 from accounts.models import Notification, User
+from core.errors import ActionRefused
 from lokus import services
 from lokus.enums import AssignmentState, AuditAction, LokusState
 from lokus.models import AuditEntry, Lokus, MemberReport

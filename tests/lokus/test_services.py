@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from accounts.errors import ActionRefused
 from accounts.models import Notification, SubDivision, User
+from core.errors import ActionRefused
 from lokus import permissions, services
 from lokus.enums import (
     AssignmentState,

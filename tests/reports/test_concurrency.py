@@ -10,8 +10,8 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.errors import ActionRefused
 from accounts.models import Notification, User
+from core.errors import ActionRefused
 from reports import services
 from reports.enums import ReportAction, ReportState
 from reports.models import ActivityReport, ReportLog, ReportVerification

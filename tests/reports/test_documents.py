@@ -20,13 +20,14 @@ from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from pypdf import PdfReader
 
+from core.enums import Classification
+from core.pdf import render_pdf
 from lokus import services as lokus_services
-from lokus.enums import AuditAction, Classification
+from lokus.enums import AuditAction
 from lokus.models import AuditEntry, BeritaAcara
 from reports import documents, services
 from reports.enums import ReportState
 from reports.models import DocumentDownload, DocumentKind, Letterhead
-from reports.pdf import render_pdf
 from tests.lokus import builders as lokus_builders
 from tests.reports import builders
 

@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
+from core.enums import Classification
 from lokus import services as lokus_services
-from lokus.enums import Classification
 from lokus.models import Assignment, AuditEntry, BeritaAcara
 from reports import urls as reports_urls
 from reports.enums import ReportState

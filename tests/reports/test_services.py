@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from accounts.errors import ActionRefused
 from accounts.models import Notification
+from core.errors import ActionRefused
 from lokus.enums import AssignmentState, AuditAction, LokusState
 from lokus.models import Assignment, AuditEntry
 from reports import services

@@ -25,11 +25,12 @@ from PIL import Image
 
 from accounts.enums import Role
 from accounts.models import Notification, User
+from core.enums import Classification
+from core.models import AccessLog
 from lokus import services as lokus_services
-from lokus.enums import AssignmentState, Classification, LokusState, MediaKind, PlanStatus
+from lokus.enums import AssignmentState, LokusState, MediaKind, PlanStatus
 from lokus.forms import DATETIME_FORMAT
 from lokus.models import (
-    AccessLog,
     ActivityPlan,
     Assignment,
     AuditEntry,

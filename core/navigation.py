@@ -1,16 +1,14 @@
 """The parts of the product a user may use, shown on the home page and in the header.
 
-Each entry names a URL and a test on the user; apps add their entries here so that the
-home page and the menu never offer a part the user's role cannot open."""
+Each entry names a URL and a predicate on the user (from the app's ``permissions.py``);
+apps register their entries in ``AppConfig.ready()`` so that the home page and the menu
+never offer a part the user's role cannot open."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-
-from accounts.enums import Role
 
 
 @dataclass(frozen=True)
@@ -24,10 +22,6 @@ class NavItem:
         return reverse(self.url_name)
 
 
-def _is_admin(user) -> bool:
-    return user.is_staff and (user.is_superuser or user.has_role(Role.ADMIN))
-
-
 NAV_ITEMS: list[NavItem] = []
 
 
@@ -37,13 +31,3 @@ def register(item: NavItem) -> None:
 
 def items_for(user) -> list[NavItem]:
     return [item for item in NAV_ITEMS if item.allowed(user)]
-
-
-register(
-    NavItem(
-        _("Administration"),
-        _("Configure people, roles, agencies, standards and reference areas."),
-        "admin:index",
-        _is_admin,
-    )
-)

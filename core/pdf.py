@@ -15,9 +15,9 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
+from core.images import PRINT_MAX_SIDE, PRINT_QUALITY, jpeg_bytes
+
 STATIC_SCHEME = "lokus-static:"
-PRINT_MAX_SIDE = 1200  # pixels: about 10 cm at 300 dpi, the size photos take on an A4 page
-PRINT_QUALITY = 70
 
 
 def _fetcher_class():
@@ -62,42 +62,35 @@ def render_pdf(template_name: str, context: dict) -> tuple[bytes, list[str]]:
     return pdf, fetcher.blocked
 
 
+def _jpeg_uri(data: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
 def image_data_uri(fieldfile, max_side: int = PRINT_MAX_SIDE) -> str | None:
-    """A stored image scaled to print resolution and embedded as a JPEG data URI. Photos
-    from the field already have a print rendition (made at upload); use ``stored_jpeg_uri``
-    for those: scaling a phone photo here costs about a second each."""
+    """A stored image scaled to print resolution and embedded as a JPEG data URI. Field
+    photos have a print rendition made at upload (``photo_data_uri``): scaling a phone
+    photo here costs about a second each."""
     from PIL import Image
 
     try:
         with fieldfile.open("rb") as fh, Image.open(fh) as image:
             image.draft("RGB", (max_side, max_side))
-            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=PRINT_QUALITY, optimize=True)
-    except (OSError, ValueError):
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
-
-
-def stored_jpeg_uri(fieldfile) -> str | None:
-    try:
-        with fieldfile.open("rb") as fh:
-            return "data:image/jpeg;base64," + base64.b64encode(fh.read()).decode()
+            return _jpeg_uri(jpeg_bytes(image, max_side, PRINT_QUALITY))
     except (OSError, ValueError):
         return None
 
 
 def photo_data_uri(media) -> str | None:
-    """A field photo for a document: its print rendition, made once if it is missing."""
+    """A field photo for a document: its print rendition, or (for a file stored before
+    renditions existed, until ``make_renditions`` has run) a copy scaled now. Never
+    writes: a download is a read."""
     if not media.print_file:
-        from django.core.files.base import ContentFile
-
-        source = image_data_uri(media.file)
-        if source is None:
-            return None
-        media.print_file.save("print.jpg", ContentFile(base64.b64decode(source.split(",", 1)[1])), save=False)
-        media.save(update_fields=["print_file"])
-    return stored_jpeg_uri(media.print_file)
+        return image_data_uri(media.file)
+    try:
+        with media.print_file.open("rb") as fh:
+            return _jpeg_uri(fh.read())
+    except (OSError, ValueError):
+        return None
 
 
 def qr_data_uri(text: str) -> str:

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import redirect
 
-from accounts.errors import ActionRefused
+from core.errors import ActionRefused
 
 PER_PAGE = 25
 
