@@ -614,7 +614,7 @@ def test_viewing_classified_objects_is_logged(client_for, cast):
     b"".join(photo.streaming_content)  # reading it closes the file (close() would end the DB connection)
     assert client.get(reverse("reports:surat_tugas", args=[terbatas.pk])).status_code == 200
 
-    rows = list(AccessLog.objects.order_by("pk").values_list("user", "kind", "lokus", "object_id", "classification"))
+    rows = list(AccessLog.objects.order_by("pk").values_list("user", "kind", "lokus_id", "object_id", "classification"))
     kabid = cast["kabid"].pk
     assert rows == [
         (kabid, AccessLog.Kind.LOKUS, terbatas.pk, terbatas.pk, Classification.TERBATAS),
