@@ -1,6 +1,7 @@
+"""The lokus app's menu entries; each entry's test is a predicate of lokus/permissions.py."""
+
 from django.utils.translation import gettext_lazy as _
 
-from accounts.enums import Role
 from core.navigation import NavItem, register
 from lokus import permissions
 
@@ -19,7 +20,7 @@ def register_items() -> None:
             _("Activity plans"),
             _("Plans received and their status; choose which become a lokus."),
             "lokus:plan_list",
-            lambda u: permissions.can_submit_plan(u) or u.has_perm("lokus.view_activityplan"),
+            permissions.may_list_plans,
         )
     )
     register(
@@ -27,7 +28,7 @@ def register_items() -> None:
             _("Calendar"),
             _("Upcoming plans by day or week, with clashes marked."),
             "lokus:plan_calendar",
-            lambda u: u.has_perm("lokus.view_activityplan"),
+            permissions.sees_all_plans,
         )
     )
     register(
@@ -35,7 +36,7 @@ def register_items() -> None:
             _("Lokus"),
             _("Special locations: teams, field progress, time standards."),
             "lokus:list",
-            lambda u: u.has_perm("lokus.view_all_lokus") or u.has_perm("lokus.dispatch_lokus"),
+            permissions.oversees_lokus,
         )
     )
     register(
@@ -43,7 +44,7 @@ def register_items() -> None:
             _("My assignments"),
             _("Lokus you are dispatched to: confirm, start, record and report."),
             "lokus:assignments",
-            lambda u: u.has_role(Role.MEMBER),
+            permissions.may_list_assignments,
         )
     )
     register(

@@ -1,4 +1,8 @@
-"""Reads that views share: time standards, due times, work queues, timelines, calendars."""
+"""Reads that pages share: time standards, due times, work queues, timelines, calendars,
+the lists and the pages of lokus and assignments, the team picker.
+
+Whatever a user may see comes from the permission-limited querysets and checks of
+``lokus/permissions.py``; the reads here add only what a page shows of it."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -10,10 +14,23 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.enums import Role
+from accounts.models import User
+from accounts.services import users_with_role
 from core.models import AccessLog
-from lokus import permissions
+from lokus import hooks, permissions
 from lokus.enums import AssignmentState, LokusState, PlanStatus
-from lokus.models import ActivityPlan, Assignment, AuditEntry, Escalation, Lokus, StepStandard
+from lokus.models import (
+    ActivityPlan,
+    Assignment,
+    AuditEntry,
+    Escalation,
+    FieldMedia,
+    FieldNote,
+    Lokus,
+    MemberReport,
+    RiskAssessment,
+    StepStandard,
+)
 
 
 def step_standards() -> dict[int, StepStandard]:
@@ -137,8 +154,8 @@ def work_queue(user) -> list[Task]:
                     [plan.kecamatan.name],
                 )
             )
-    if user.has_perm("lokus.dispatch_lokus") and user.sub_division_id:
-        own = Lokus.objects.filter(sub_division_id=user.sub_division_id).select_related("plan")
+    if permissions.is_lokus_manager(user):
+        own = permissions.managed_lokus(user).select_related("plan")
         for lokus in own.filter(state=LokusState.COMPOSING):
             timing = _timing(standards, 3, lokus.created_at)
             tasks.append(
@@ -176,7 +193,7 @@ def work_queue(user) -> list[Task]:
                     5,
                 )
             )
-    if user.has_perm("lokus.view_all_lokus"):
+    if permissions.sees_all_lokus(user):
         in_progress = Lokus.objects.filter(state__in=[LokusState.DISPATCHED, LokusState.RUNNING]).select_related(
             "plan", "sub_division"
         )
@@ -190,12 +207,17 @@ def work_queue(user) -> list[Task]:
                     5,
                 )
             )
-    mine = (
+    # The member's own steps 4-5; and the Korlap's step 6 from the moment field work is done
+    # until the report exists, when the report's own task (reports.selectors.report_tasks)
+    # takes over: the reports app tells which lokus have one (lokus.hooks).
+    compiling = Q(is_coordinator=True, lokus__state=LokusState.FIELD_DONE)
+    mine = list(
         permissions.assignments_for(user)
-        .exclude(state=AssignmentState.REPORTED)
+        .filter(~Q(state=AssignmentState.REPORTED) | compiling)
         .select_related("lokus__plan")
         .select_related("lokus__risk_assessment")
     )
+    with_report = hooks.lokus_with_report(a.lokus_id for a in mine if _compiles_report(a))
     for assignment in mine:
         lokus = assignment.lokus
         url = reverse("lokus:assignment", args=[lokus.pk])
@@ -204,12 +226,20 @@ def work_queue(user) -> list[Task]:
             tasks.append(
                 Task(lokus.plan.title, _('Read the assignment and confirm "Siap" (step 4)'), url, timing.due_at, 4)
             )
-        else:
+        elif assignment.state != AssignmentState.REPORTED:
             what = _("Run the lokus and submit your report (step 5)")
             if assignment.is_coordinator and not hasattr(lokus, "risk_assessment"):
                 what = _("Record the risk mapping before the team starts (step 5)")
             tasks.append(Task(lokus.plan.title, what, url, field_work_due(lokus), 5))
+        if _compiles_report(assignment) and lokus.pk not in with_report:
+            timing = _timing(standards, 6, lokus.field_done_at)
+            tasks.append(Task(lokus.plan.title, _("Compile and send the team report (step 6)"), url, timing.due_at, 6))
     return sort_tasks(tasks)
+
+
+def _compiles_report(assignment: Assignment) -> bool:
+    """Step 6 is the Korlap's once the lokus's field work is done."""
+    return assignment.is_coordinator and assignment.lokus.state == LokusState.FIELD_DONE
 
 
 def recent_escalations(user, limit: int = 5) -> QuerySet[Escalation]:
@@ -218,7 +248,7 @@ def recent_escalations(user, limit: int = 5) -> QuerySet[Escalation]:
         Escalation.objects.filter(lokus__in=permissions.lokus_for(user), raised_at__gte=since)
         .select_related("lokus__plan", "raised_by")
         .order_by("-raised_at")[:limit]
-        if user.has_role(Role.KASUBBID, Role.KABID, Role.KABAN)
+        if permissions.follows_escalations(user)
         else Escalation.objects.none()
     )
 
@@ -245,10 +275,161 @@ def overlapping_plan_ids(plans: list[ActivityPlan]) -> set[int]:
     return clashing
 
 
+def plan_calendar(user, first: datetime.date, length: int) -> tuple[list[dict], set[int]]:
+    """``length`` days from ``first`` (WIB), each a dict of its ``date``, whether it is
+    ``today`` and the ``plans`` the user may see that run on it (plans marked not chosen are
+    left out), and the ids of the plans that clash."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
+    end = start + datetime.timedelta(days=length)
+    shown = list(
+        permissions.plans_for(user)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .exclude(status=PlanStatus.NOT_CHOSEN)
+        .select_related("kecamatan")
+        .order_by("starts_at", "pk")
+    )
+    today = timezone.localdate()
+    days = []
+    for offset in range(length):
+        date = first + datetime.timedelta(days=offset)
+        day_start = datetime.datetime.combine(date, datetime.time.min, tzinfo=tz)
+        day_end = day_start + datetime.timedelta(days=1)
+        on_day = [p for p in shown if p.starts_at < day_end and p.ends_at > day_start]
+        days.append({"date": date, "today": date == today, "plans": on_day})
+    return days, overlapping_plan_ids(shown)
+
+
 def lokus_with_team(qs: QuerySet[Lokus]) -> QuerySet[Lokus]:
     return qs.select_related("plan", "sub_division").prefetch_related(
         Prefetch("assignments", queryset=Assignment.objects.select_related("member"))
     )
+
+
+# Lokus: the list and the page -----------------------------------------------------------------
+
+
+def lokus_rows(user, state: str = "") -> QuerySet[Lokus]:
+    """The lokus list: what the user may see, newest first, optionally in one state."""
+    rows = (
+        permissions.lokus_for(user)
+        .select_related("plan", "sub_division")
+        .annotate(team_size=Count("assignments"))
+        .order_by("-starts_at", "-pk")
+    )
+    return rows.filter(state=state) if state in LokusState.values else rows
+
+
+def visible_lokus(user) -> QuerySet[Lokus]:
+    """The lokus the user may see, with what their pages show of the plan."""
+    return permissions.lokus_for(user).select_related("plan__kecamatan", "plan__kelurahan", "sub_division")
+
+
+def risk_mapping(lokus: Lokus) -> RiskAssessment | None:
+    return RiskAssessment.objects.filter(lokus=lokus).first()
+
+
+def lokus_page(user, lokus: Lokus) -> dict:
+    """What the lokus page shows beside the lokus: the team with their qualifications (and
+    the user's own place on it), the times of steps 1-5, the timeline, and everything the
+    team recorded in the field."""
+    team = list(lokus.assignments.select_related("member__sub_division").prefetch_related("member__qualifications"))
+    on_team = permissions.assignment_of(user, lokus) is not None
+    in_field = {"assignment__lokus": lokus}
+    return {
+        "assignments": team,
+        "my_assignment": next((a for a in team if a.member_id == user.pk), None) if on_team else None,
+        "risk": getattr(lokus, "risk_assessment", None),
+        "timings": lokus_timings(lokus, team, step_standards()),
+        "timeline": plan_timeline(lokus.plan),
+        "notes": FieldNote.objects.filter(**in_field).select_related("assignment__member"),
+        "media": FieldMedia.objects.filter(**in_field).select_related("assignment__member"),
+        "reports": MemberReport.objects.filter(**in_field).select_related("assignment__member"),
+        "escalations": Escalation.objects.filter(lokus=lokus).select_related("raised_by"),
+        "berita_acara_list": lokus.berita_acara.all(),
+    }
+
+
+# Steps 4-5: the member's own assignment ---------------------------------------------------------
+
+
+def assignment_rows(user) -> QuerySet[Assignment]:
+    """The member's own assignments, open ones first."""
+    return (
+        permissions.assignments_for(user)
+        .select_related("lokus__plan", "lokus__sub_division")
+        .order_by("state", "-lokus__starts_at")
+    )
+
+
+def assignment_page(lokus: Lokus, assignment: Assignment) -> dict:
+    """What the member's assignment page shows: the team and its Korlap, the risk mapping,
+    the Berita Acara of the lokus, and the member's own notes and files."""
+    team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
+    return {
+        "team": team,
+        "korlap": next((a.member for a in team if a.is_coordinator), None),
+        "risk": risk_mapping(lokus),
+        "berita_acara_list": lokus.berita_acara.all(),
+        "my_notes": assignment.notes.all(),
+        "my_media": assignment.media.all(),
+    }
+
+
+# Step 3: the team picker ------------------------------------------------------------------------
+
+
+def candidate_members() -> QuerySet[User]:
+    """Every active field officer, with what the team picker shows about them."""
+    return (
+        users_with_role(Role.MEMBER)
+        .select_related("sub_division")
+        .prefetch_related("qualifications")
+        .order_by("sub_division__name", "full_name")
+    )
+
+
+def overlapping_assignments(lokus: Lokus, member_ids) -> dict[int, list[Lokus]]:
+    """Other lokus, overlapping this one's schedule, that the given officers are already on."""
+    clashes: dict[int, list[Lokus]] = {}
+    rows = (
+        Assignment.objects.filter(
+            member_id__in=list(member_ids), lokus__starts_at__lt=lokus.ends_at, lokus__ends_at__gt=lokus.starts_at
+        )
+        .exclude(lokus=lokus)
+        .select_related("lokus__plan")
+    )
+    for row in rows:
+        clashes.setdefault(row.member_id, []).append(row.lokus)
+    return clashes
+
+
+def suggest_surat_tugas_number(lokus: Lokus) -> str:
+    """The next Surat Tugas number of this year, offered on the lokus form."""
+    year = timezone.localtime().year
+    count = Lokus.objects.filter(dispatched_at__year=year).count() + 1
+    return f"800.1.11.1/{count:03d}-Kesbangpol/{year}"
+
+
+def current_team(lokus: Lokus) -> dict:
+    """The team as composed so far, as the team form's initial choice."""
+    team = list(lokus.assignments.all())
+    return {
+        "members": [a.member_id for a in team],
+        "coordinator": next((a.member_id for a in team if a.is_coordinator), None),
+    }
+
+
+def team_picker_rows(lokus: Lokus, candidates: QuerySet[User]) -> list[dict]:
+    """One row per officer who may be chosen: whether of the lokus's own sub-division (those
+    first), and the other lokus they are on at an overlapping time."""
+    people = list(candidates)
+    clashes = overlapping_assignments(lokus, [p.pk for p in people])
+    rows = [
+        {"user": p, "own": p.sub_division_id == lokus.sub_division_id, "clashes": clashes.get(p.pk, [])} for p in people
+    ]
+    rows.sort(key=lambda r: (not r["own"], r["user"].full_name))
+    return rows
 
 
 def access_records() -> QuerySet[AccessLog]:

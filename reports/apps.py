@@ -9,12 +9,13 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.roles import extend_role_permissions
         from core.navigation import NavItem, register
-        from lokus import panels
+        from lokus import hooks, panels
         from reports import permissions, selectors
         from reports.roles import ROLE_PERMISSIONS
 
         extend_role_permissions(ROLE_PERMISSIONS)
         panels.register(selectors.lokus_report_panel)
+        hooks.register_report_lookup(selectors.lokus_with_report)
         register(
             NavItem(
                 _("Activity reports"),

@@ -80,6 +80,56 @@ STEP_OF_STATE = {
     ReportState.KABAN_VERIFIED: 15,
 }
 
+# The chain, written once: for each step, the state it moves the report to from each state
+# in which it is open. The transitions of ActivityReport take their source and target from
+# these maps, and reports.permissions reads from them who may ever take a step.
+SUBMIT_STATE = {
+    ReportState.DRAFT: ReportState.AT_KASUBBID,
+    ReportState.RETURNED_TO_KORLAP: ReportState.AT_KASUBBID,
+}
+RECEIVED_STATE = {
+    ReportState.AT_KASUBBID: ReportState.KASUBBID_RECEIVED,
+    ReportState.AT_KABID: ReportState.KABID_RECEIVED,
+    ReportState.AT_KABAN: ReportState.KABAN_RECEIVED,
+}
+VERIFIED_STATE = {
+    ReportState.KASUBBID_RECEIVED: ReportState.KASUBBID_VERIFIED,
+    ReportState.KABID_RECEIVED: ReportState.KABID_VERIFIED,
+    ReportState.KABAN_RECEIVED: ReportState.KABAN_VERIFIED,
+}
+# Up one level, after verifying or after revising what came back.
+FORWARD_STATE = {
+    ReportState.KASUBBID_VERIFIED: ReportState.AT_KABID,
+    ReportState.RETURNED_TO_KASUBBID: ReportState.AT_KABID,
+    ReportState.KABID_VERIFIED: ReportState.AT_KABAN,
+    ReportState.RETURNED_TO_KABID: ReportState.AT_KABAN,
+}
+# Down one level for revision, after verifying.
+RETURN_STATE = {
+    ReportState.KASUBBID_VERIFIED: ReportState.RETURNED_TO_KORLAP,
+    ReportState.KABID_VERIFIED: ReportState.RETURNED_TO_KASUBBID,
+    ReportState.KABAN_VERIFIED: ReportState.RETURNED_TO_KABID,
+}
+# Further down, by whoever got the report back, instead of revising it.
+PASS_DOWN_STATE = {
+    ReportState.RETURNED_TO_KASUBBID: ReportState.RETURNED_TO_KORLAP,
+    ReportState.RETURNED_TO_KABID: ReportState.RETURNED_TO_KASUBBID,
+}
+APPROVE_STATE = {
+    ReportState.KABAN_VERIFIED: ReportState.APPROVED,
+}
+
+# The steps of the chain by the name of their transition on ActivityReport.
+STEPS = {
+    "submit": SUBMIT_STATE,
+    "receive": RECEIVED_STATE,
+    "verify": VERIFIED_STATE,
+    "forward": FORWARD_STATE,
+    "return_for_revision": RETURN_STATE,
+    "pass_down": PASS_DOWN_STATE,
+    "approve": APPROVE_STATE,
+}
+
 # States in which the holder may change the content (a new version each time).
 EDITABLE = {
     ReportState.DRAFT,

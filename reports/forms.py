@@ -1,12 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import FilterForm, choice_filter
 from lokus.enums import Situation
+from lokus.forms import IdMultipleChoiceField
 from lokus.models import FieldMedia
-from reports.models import CONTENT_FIELDS, ActivityReport, ReportVerification
+from reports.enums import ReportState
+from reports.models import CONTENT_FIELDS, ActivityReport, DocumentKind, ReportVerification
 
 
-class MediaChoiceField(forms.ModelMultipleChoiceField):
+class MediaChoiceField(IdMultipleChoiceField):
     def label_from_instance(self, media: FieldMedia) -> str:
         caption = media.caption or media.original_name
         return f"{media.get_kind_display()}: {caption} ({media.assignment.member.full_name})"
@@ -72,3 +75,11 @@ class NoteForm(forms.Form):
 class ExcuseForm(forms.Form):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("reason"), max_length=500)
+
+
+class ReportFilterForm(FilterForm):
+    state = choice_filter(_("Stage"), ReportState.choices)
+
+
+class DownloadFilterForm(FilterForm):
+    kind = choice_filter(_("Document"), DocumentKind.choices)

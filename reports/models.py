@@ -5,12 +5,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
-from accounts.enums import Role
 from core.enums import Classification
 from core.models import AppendOnlyModel, StateModelMixin
 from lokus.enums import Situation
 from lokus.models import Assignment, FieldMedia, Lokus
-from reports.enums import HOLDER, Level, ReportAction, ReportState
+from reports import permissions
+from reports.enums import (
+    APPROVE_STATE,
+    FORWARD_STATE,
+    HOLDER,
+    PASS_DOWN_STATE,
+    RECEIVED_STATE,
+    RETURN_STATE,
+    SUBMIT_STATE,
+    VERIFIED_STATE,
+    Level,
+    ReportAction,
+    ReportState,
+)
 
 S = ReportState
 
@@ -33,27 +45,21 @@ CONTENT_FIELDS = [
 REQUIRED_FOR_SENDING = ["basis", "time_place", "main_problem", "facts", "analysis", "recommendations", "situation"]
 
 
-def holds(report: "ActivityReport", user) -> bool:
-    """Whether the user is the one who acts on the report in its current state: the Korlap
-    of the lokus (a django-guardian object permission), the Kasubbid of the lokus's
-    sub-division, the Kabid or the Kepala Badan."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    level = HOLDER.get(report.state)
-    if level == Level.KORLAP:
-        return user.has_perm("lokus.coordinate_lokus", report.lokus)
-    if level == Level.KASUBBID:
-        return (
-            user.has_perm("reports.review_as_kasubbid")
-            and user.has_role(Role.KASUBBID)
-            and user.sub_division_id is not None
-            and user.sub_division_id == report.lokus.sub_division_id
-        )
-    if level == Level.KABID:
-        return user.has_perm("reports.review_as_kabid")
-    if level == Level.KABAN:
-        return user.has_perm("reports.review_as_kaban")
-    return False
+def _transitions_of(moves: dict) -> dict:
+    """``source`` and ``target`` of a transition, from its map in ``reports.enums``."""
+    targets = list(dict.fromkeys(moves.values()))
+    if len(targets) == 1:
+        return {"source": list(moves), "target": targets[0]}
+    return {
+        "source": list(moves),
+        "target": GET_STATE(lambda report, *args, **kwargs: moves[report.state], states=targets),
+    }
+
+
+def _holder_acts(report: "ActivityReport", user) -> bool:
+    """The transitions' ``permission=``: django-fsm passes the report first; the rule itself
+    is ``reports.permissions.can_act`` (looked up when called, see that module's docstring)."""
+    return permissions.can_act(user, report)
 
 
 class ActivityReport(StateModelMixin, models.Model):
@@ -117,84 +123,32 @@ class ActivityReport(StateModelMixin, models.Model):
     def _moved(self, at) -> None:
         self.state_changed_at = at
 
-    @transition(field=state, source=[S.DRAFT, S.RETURNED_TO_KORLAP], target=S.AT_KASUBBID, permission=holds)
+    @transition(field=state, **_transitions_of(SUBMIT_STATE), permission=_holder_acts)
     def submit(self, at) -> None:
         self._moved(at)
 
-    @transition(
-        field=state,
-        source=[S.AT_KASUBBID, S.AT_KABID, S.AT_KABAN],
-        target=GET_STATE(
-            lambda r, *a, **k: {
-                S.AT_KASUBBID: S.KASUBBID_RECEIVED,
-                S.AT_KABID: S.KABID_RECEIVED,
-                S.AT_KABAN: S.KABAN_RECEIVED,
-            }[r.state],
-            states=[S.KASUBBID_RECEIVED, S.KABID_RECEIVED, S.KABAN_RECEIVED],
-        ),
-        permission=holds,
-    )
+    @transition(field=state, **_transitions_of(RECEIVED_STATE), permission=_holder_acts)
     def receive(self, at) -> None:
         self._moved(at)
 
-    @transition(
-        field=state,
-        source=[S.KASUBBID_RECEIVED, S.KABID_RECEIVED, S.KABAN_RECEIVED],
-        target=GET_STATE(
-            lambda r, *a, **k: {
-                S.KASUBBID_RECEIVED: S.KASUBBID_VERIFIED,
-                S.KABID_RECEIVED: S.KABID_VERIFIED,
-                S.KABAN_RECEIVED: S.KABAN_VERIFIED,
-            }[r.state],
-            states=[S.KASUBBID_VERIFIED, S.KABID_VERIFIED, S.KABAN_VERIFIED],
-        ),
-        permission=holds,
-    )
+    @transition(field=state, **_transitions_of(VERIFIED_STATE), permission=_holder_acts)
     def verify(self, at) -> None:
         self._moved(at)
 
-    @transition(
-        field=state,
-        source=[S.KASUBBID_VERIFIED, S.RETURNED_TO_KASUBBID, S.KABID_VERIFIED, S.RETURNED_TO_KABID],
-        target=GET_STATE(
-            lambda r, *a, **k: S.AT_KABID if HOLDER[r.state] == Level.KASUBBID else S.AT_KABAN,
-            states=[S.AT_KABID, S.AT_KABAN],
-        ),
-        permission=holds,
-    )
+    @transition(field=state, **_transitions_of(FORWARD_STATE), permission=_holder_acts)
     def forward(self, at) -> None:
         self._moved(at)
 
-    @transition(
-        field=state,
-        source=[S.KASUBBID_VERIFIED, S.KABID_VERIFIED, S.KABAN_VERIFIED],
-        target=GET_STATE(
-            lambda r, *a, **k: {
-                S.KASUBBID_VERIFIED: S.RETURNED_TO_KORLAP,
-                S.KABID_VERIFIED: S.RETURNED_TO_KASUBBID,
-                S.KABAN_VERIFIED: S.RETURNED_TO_KABID,
-            }[r.state],
-            states=[S.RETURNED_TO_KORLAP, S.RETURNED_TO_KASUBBID, S.RETURNED_TO_KABID],
-        ),
-        permission=holds,
-    )
+    @transition(field=state, **_transitions_of(RETURN_STATE), permission=_holder_acts)
     def return_for_revision(self, at) -> None:
         self._moved(at)
         self.revision_round += 1
 
-    @transition(
-        field=state,
-        source=[S.RETURNED_TO_KASUBBID, S.RETURNED_TO_KABID],
-        target=GET_STATE(
-            lambda r, *a, **k: S.RETURNED_TO_KORLAP if r.state == S.RETURNED_TO_KASUBBID else S.RETURNED_TO_KASUBBID,
-            states=[S.RETURNED_TO_KORLAP, S.RETURNED_TO_KASUBBID],
-        ),
-        permission=holds,
-    )
+    @transition(field=state, **_transitions_of(PASS_DOWN_STATE), permission=_holder_acts)
     def pass_down(self, at) -> None:
         self._moved(at)
 
-    @transition(field=state, source=S.KABAN_VERIFIED, target=S.APPROVED, permission=holds)
+    @transition(field=state, **_transitions_of(APPROVE_STATE), permission=_holder_acts)
     def approve(self, at) -> None:
         self._moved(at)
         self.approved_at = at
@@ -313,8 +267,9 @@ class Letterhead(models.Model):
 
     @classmethod
     def current(cls) -> "Letterhead":
-        letterhead, _created = cls.objects.get_or_create(pk=1)
-        return letterhead
+        """The row the data migration made (reports 0003), or, if it is gone, an unsaved
+        one with the defaults: documents are made on GET, and a read never writes."""
+        return cls.objects.order_by("pk").first() or cls()
 
 
 class DocumentKind(models.TextChoices):

@@ -1,27 +1,28 @@
 """Every change to an activity report (SOP steps 6-15): one function per action.
 
-Each service opens a transaction, re-reads and locks the report, checks the permission
-(the transition's ``holds``), runs the transition, saves, writes the log entry, and
-queues notifications for after the commit. A step that someone else already took (two
-tabs, a double tap) ends in ActionRefused with a clear message, never a server error."""
+Each service opens a transaction, re-reads and locks the report, checks the step with
+``ensure_step_open`` (the rules are ``reports.permissions``), runs the transition, saves,
+writes the log entry, and queues notifications for after the commit. A step that someone
+else already took (two tabs, a double tap) ends in ActionRefused with a message naming who
+took the last step and when, never a server error."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.enums import Role
 from accounts.models import User
 from accounts.services import notify, users_with_role
-from core.errors import ActionRefused, lost_race
-from lokus import audit
+from core.errors import ActionRefused
+from lokus import services as lokus_services
 from lokus.codes import new_verification_code
-from lokus.enums import AssignmentState, AuditAction, LokusState
+from lokus.enums import AssignmentState
 from lokus.models import Assignment, FieldMedia, FieldNote, Lokus
 from reports import permissions
-from reports.enums import EDITABLE, HOLDER, Level, ReportAction, ReportState
+from reports.enums import HOLDER, Level, ReportAction, ReportState
 from reports.models import (
     CONTENT_FIELDS,
     ActivityReport,
@@ -30,6 +31,7 @@ from reports.models import (
     ReportVerification,
     ReportVersion,
 )
+from reports.selectors import missing_for_sending
 
 S = ReportState
 
@@ -82,9 +84,15 @@ def _prefill(lokus: Lokus) -> dict:
     """A first draft from what the lokus already knows; the Korlap edits it."""
     local = timezone.localtime
     notes = FieldNote.objects.filter(assignment__lokus=lokus).select_related("assignment__member")
-    chronology = "\n".join(
-        f"{local(n.created_at):%H:%M} WIB: {n.body} ({n.assignment.member.full_name})" for n in notes
-    )
+
+    def when(note: FieldNote) -> str:
+        # When the member wrote it (the captured time), and its arrival if it came late.
+        written = f"{local(note.created_at):%H:%M} WIB"
+        if not note.arrived_late:
+            return written
+        return f"{written} ({_('arrived %(time)s') % {'time': f'{local(note.received_at):%d-%m %H:%M} WIB'}})"
+
+    chronology = "\n".join(f"{when(n)}: {n.body} ({n.assignment.member.full_name})" for n in notes)
     return {
         "basis": _("Surat Tugas number %(number)s") % {"number": lokus.surat_tugas_number},
         "time_place": f"{local(lokus.starts_at):%d-%m-%Y %H:%M}-{local(lokus.ends_at):%H:%M} WIB, {lokus.location}",
@@ -94,13 +102,31 @@ def _prefill(lokus: Lokus) -> dict:
     }
 
 
+def _when(at) -> str:
+    """A moment as people here read it: WIB, month in the user's language."""
+    return formats.date_format(timezone.localtime(at), "d M Y H:i")
+
+
+class ReportAlreadyStarted(ActionRefused):
+    """The lokus's report exists already (a second tab, a double tap); the page goes to it."""
+
+    def __init__(self, report: ActivityReport):
+        super().__init__(
+            _("The report of this lokus was already started by %(name)s on %(time)s WIB.")
+            % {"name": str(report.created_by), "time": _when(report.created_at)}
+        )
+        self.report_id = report.pk
+
+
 @transaction.atomic
 def report_start(*, user: User, lokus_id: int) -> ActivityReport:
     """Step 6 begins: the Korlap opens the team's report, prefilled from the lokus and the
-    field notes. Side effects: version 1, log entry."""
+    field notes. Side effects: version 1, log entry. Refused with ReportAlreadyStarted (who
+    started it, when) when a reader of the report asks again, as from a second tab."""
     lokus = Lokus.objects.select_for_update().select_related("plan").get(pk=lokus_id)
-    if ActivityReport.objects.filter(lokus=lokus).exists():
-        raise ActionRefused(_("The report of this lokus was already started."))
+    existing = ActivityReport.objects.filter(lokus=lokus).select_related("lokus", "created_by").first()
+    if existing is not None and permissions.can_view_report(user, existing):
+        raise ReportAlreadyStarted(existing)
     if not permissions.can_start_report(user, lokus):
         raise PermissionDenied
     now = timezone.now()
@@ -120,12 +146,7 @@ def report_save(*, user: User, report_id: int, data: dict, media_ids: list[int] 
     of content or of the chosen photos keeps a new immutable version. Side effects: version
     and log entry when anything changed."""
     report = _locked(report_id)
-    if not permissions.can_view_report(user, report):
-        raise PermissionDenied
-    if report.state not in EDITABLE or not permissions.can_act(user, report):
-        if report.state == S.APPROVED:
-            raise ActionRefused(_("The report is approved and final; it can no longer be changed."))
-        raise ActionRefused(_("Only the one who holds the report in this stage may change it."))
+    ensure_step_open(user, report, permissions.EDIT)
     before = (report.content(), set(report.included_media.values_list("pk", flat=True)))
     for field in CONTENT_FIELDS:
         if field in data:
@@ -149,8 +170,7 @@ def report_save(*, user: User, report_id: int, data: dict, media_ids: list[int] 
 def report_excuse(*, user: User, report_id: int, assignment_id: int, reason: str) -> ReportExcuse:
     """The Korlap excuses a member whose own report cannot come in, with the reason."""
     report = _locked(report_id)
-    if HOLDER.get(report.state) != Level.KORLAP or not permissions.can_act(user, report):
-        raise PermissionDenied
+    ensure_step_open(user, report, permissions.EXCUSE)
     if not reason.strip():
         raise ActionRefused(_("Give the reason the member is excused."))
     assignment = Assignment.objects.select_related("member").get(pk=assignment_id, lokus=report.lokus)
@@ -165,36 +185,59 @@ def report_excuse(*, user: User, report_id: int, assignment_id: int, reason: str
     return excuse
 
 
-def missing_for_sending(report: ActivityReport) -> list[str]:
-    """Exactly what stops the report from being sent: empty sections, members whose own
-    report is neither in nor excused, a team that never went to the field."""
-    missing = [_("section: %(name)s") % {"name": name} for name in report.missing_sections()]
-    excused = set(report.excuses.values_list("assignment_id", flat=True))
-    for assignment in report.lokus.assignments.select_related("member"):
-        if assignment.state != AssignmentState.REPORTED and assignment.pk not in excused:
-            missing.append(_("the report of %(name)s (or excuse them)") % {"name": assignment.member.full_name})
-    if report.lokus.state not in (LokusState.RUNNING, LokusState.FIELD_DONE):
-        missing.append(_("field work: the team has not started in the field"))
-    return missing
+def _already(user: User, report: ActivityReport, step: str) -> str:
+    """Why a reader cannot take the step now: who took the last step, when, and where the
+    report is. "Already taken" when the step was open to the user right before that last
+    step (a second tab, a double tap, a race lost to a colleague)."""
+    if step == permissions.EDIT and report.state == S.APPROVED:
+        return _("The report is approved and final; it can no longer be changed.")
+    last = report.log.exclude(to_state="").select_related("actor").order_by("-created_at", "-pk").first()
+    if last is None:  # a report made outside these services: its creation is the last step
+        actor, at, action, from_state = report.created_by, report.created_at, ReportAction.CREATED.label, ""
+    else:
+        actor, at, action, from_state = last.actor, last.created_at, last.get_action_display(), last.from_state
+    values = {"name": str(actor), "time": _when(at), "action": action, "state": report.get_state_display()}
+    if from_state in permissions.OPEN_IN[step] and permissions.holds_in(user, report, from_state):
+        message = _(
+            'This step was already taken by %(name)s on %(time)s WIB (%(action)s); the report is now "%(state)s".'
+        )
+    else:
+        message = _(
+            'This step is not open to you now: the report is "%(state)s" '
+            "(last step: %(action)s, by %(name)s on %(time)s WIB)."
+        )
+    return message % values
 
 
-def _transition(user, report, method_name, refused_message):
-    method = getattr(report, method_name)
-    if not has_transition_perm(method, user):
-        if not permissions.can_view_report(user, report):
-            raise PermissionDenied
-        if can_proceed(method, check_conditions=False):
-            raise PermissionDenied
-        raise ActionRefused(refused_message)
+def ensure_step_open(user: User, report: ActivityReport, step: str) -> None:
+    """Return when the user may take the step (a transition's name, ``permissions.EDIT`` or
+    ``permissions.EXCUSE``) now; the services call it under the lock, the form pages before
+    showing the form. Otherwise raise PermissionDenied for who may not read the report, and
+    for a reader when the step waits for someone else now and was never theirs on this report
+    (the Korlap asking to receive: nothing to explain). Every other reader gets ActionRefused
+    naming who took the last step and when: a tab that lost a race or was left open since
+    the step was theirs, or a step nobody may take now."""
+    if permissions.can_take_step(user, report, step):
+        return
+    if not permissions.can_view_report(user, report):
+        raise PermissionDenied
+    if report.state in permissions.OPEN_IN[step] and not permissions.was_open_to(user, report, step):
+        raise PermissionDenied
+    raise ActionRefused(_already(user, report, step))
+
+
+def _transition(user, report, method_name) -> str:
+    """Run one transition of the chain on the locked report; returns the state before."""
+    ensure_step_open(user, report, method_name)
     before = report.state
-    with lost_race(refused_message):
-        method(at=timezone.now())
+    try:
+        getattr(report, method_name)(at=timezone.now())
         report.save()
+    except (TransitionNotAllowed, ConcurrentTransition):
+        # Only where the database ignores the row lock (SQLite) can another request move the
+        # report between the check and the save: tell what happened from a fresh read.
+        raise ActionRefused(_already(user, ActivityReport.objects.get(pk=report.pk), method_name)) from None
     return before
-
-
-def _already(report) -> str:
-    return _('This step was already taken: the report is now "%(state)s".') % {"state": report.get_state_display()}
 
 
 @transaction.atomic
@@ -204,29 +247,16 @@ def report_submit(*, user: User, report_id: int) -> ActivityReport:
     what is missing. Side effects: field work completed when every member is reported or
     excused; log entry; the Kasubbid notified."""
     report = _locked(report_id)
-    if not permissions.can_view_report(user, report):
-        raise PermissionDenied
-    if report.state in (S.DRAFT, S.RETURNED_TO_KORLAP) and permissions.can_act(user, report):
+    if permissions.can_take_step(user, report, "submit"):
         missing = missing_for_sending(report)
         if missing:
             raise ActionRefused(
                 _("The report cannot be sent yet. Missing: %(missing)s.")
                 % {"missing": "; ".join(str(m) for m in missing)}
             )
-    before = _transition(user, report, "submit", _already(report))
-    lokus = Lokus.objects.select_for_update().get(pk=report.lokus_id)
-    if lokus.state == LokusState.RUNNING:
-        lokus.complete_field_work(at=timezone.now())
-        lokus.save()
-        # A member was excused: the field work ends here, on the lokus's own trail too.
-        audit.record(
-            user,
-            AuditAction.FIELD_DONE,
-            plan=report.lokus.plan,
-            lokus=lokus,
-            from_state=LokusState.RUNNING,
-            to_state=lokus.state,
-        )
+    before = _transition(user, report, "submit")
+    # With a member excused the field work still runs: it ends here, on the lokus's trail too.
+    lokus_services.lokus_complete_field_work(user=user, lokus_id=report.lokus_id, at=timezone.now())
     _log(report, user, ReportAction.SUBMITTED, from_state=before, to_state=report.state)
     notify(
         _holders(report, Level.KASUBBID),
@@ -240,7 +270,7 @@ def report_submit(*, user: User, report_id: int) -> ActivityReport:
 def report_receive(*, user: User, report_id: int) -> ActivityReport:
     """Steps 7, 10, 13: the level receives the report (terima). Side effects: log entry."""
     report = _locked(report_id)
-    before = _transition(user, report, "receive", _already(report))
+    before = _transition(user, report, "receive")
     _log(report, user, ReportAction.RECEIVED, from_state=before, to_state=report.state)
     return report
 
@@ -251,7 +281,7 @@ def report_verify(*, user: User, report_id: int, checks: dict, notes: str = "") 
     record, log entry."""
     report = _locked(report_id)
     level = HOLDER.get(report.state)
-    before = _transition(user, report, "verify", _already(report))
+    before = _transition(user, report, "verify")
     verification = ReportVerification.objects.create(
         report=report,
         level=level,
@@ -281,7 +311,7 @@ def report_forward(*, user: User, report_id: int, note: str = "") -> ActivityRep
     """Steps 9 and 12: send the verified (or revised) report one level up. Side effects:
     log entry; the next level notified."""
     report = _locked(report_id)
-    before = _transition(user, report, "forward", _already(report))
+    before = _transition(user, report, "forward")
     _log(report, user, ReportAction.FORWARDED, from_state=before, to_state=report.state, note=note.strip())
     notify(
         _holders(report, HOLDER[report.state]),
@@ -296,7 +326,7 @@ def _send_down(user, report_id, note, method_name, action) -> ActivityReport:
     if not note.strip():
         raise ActionRefused(_("A return always carries a note saying what to revise."))
     report = _locked(report_id)
-    before = _transition(user, report, method_name, _already(report))
+    before = _transition(user, report, method_name)
     _log(report, user, action, from_state=before, to_state=report.state, note=note.strip())
     notify(
         _holders(report, HOLDER[report.state]),
@@ -326,7 +356,7 @@ def report_approve(*, user: User, report_id: int, note: str = "") -> ActivityRep
     """Step 15: the Kepala Badan approves; the report becomes final and read-only for good.
     Side effects: log entry; the Korlap, the Kasubbid and the Kabid notified."""
     report = _locked(report_id)
-    before = _transition(user, report, "approve", _already(report))
+    before = _transition(user, report, "approve")
     report.verification_code = new_verification_code()
     report.save(update_fields=["verification_code"])
     _log(report, user, ReportAction.APPROVED, from_state=before, to_state=report.state, note=note.strip())

@@ -1,50 +1,33 @@
 """SOP steps 6-15: the team's report and its verify/revise/approve chain."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import record_access
-from core.errors import ActionRefused
 from core.models import AccessLog
+from core.params import int_param
 from core.views import paginate, refusals_to_messages
 from lokus import permissions as lokus_permissions
-from lokus.enums import AssignmentState
-from lokus.models import BeritaAcara, FieldMedia, Lokus, MemberReport
-from lokus.selectors import step_standards
+from lokus.models import BeritaAcara, Lokus
 from reports import documents, permissions, selectors, services
-from reports.enums import EDITABLE, HOLDER, ReportState
-from reports.forms import ExcuseForm, NoteForm, ReportForm, VerificationForm
+from reports.forms import DownloadFilterForm, ExcuseForm, NoteForm, ReportFilterForm, ReportForm, VerificationForm
 from reports.models import ActivityReport, DocumentDownload, DocumentKind
 
-# The page's action buttons come from the transitions the user may take now.
-ACTIONS = {
-    "submit": ("reports:submit", gettext_lazy("Send to the Kasubbid"), "post", "btn-primary"),
-    "receive": ("reports:receive", gettext_lazy("Receive (terima)"), "post", "btn-primary"),
-    "verify": ("reports:verify", gettext_lazy("Verify"), "form", "btn-primary"),
-    "forward": ("reports:forward", gettext_lazy("Forward to the next level"), "post", "btn-primary"),
-    "return_for_revision": ("reports:return", gettext_lazy("Return for revision"), "form", ""),
-    "pass_down": ("reports:pass_down", gettext_lazy("Pass further down for revision"), "form", ""),
-    "approve": ("reports:approve", gettext_lazy("Approve (final)"), "post", "btn-ok"),
-}
-CONFIRM = {
-    "submit": gettext_lazy("Send the report to the Kasubbid now?"),
-    "forward": gettext_lazy("Forward the report to the next level now?"),
-    "approve": gettext_lazy("Approve the report? It becomes final and can never be changed."),
-}
+# What a printed verification code can look like (lokus.codes: "7KQ4-XM2P-RT").
+VERIFICATION_CODE = re.compile(r"[0-9A-Z-]{1,16}")
 
 
 def _visible(user, pk: int) -> ActivityReport:
-    report = get_object_or_404(ActivityReport.objects.select_related("lokus__plan", "lokus__sub_division"), pk=pk)
-    if not permissions.can_view_report(user, report):
-        raise Http404
-    return report
+    """The report, fetched through what the user may read (404 for anything else)."""
+    return get_object_or_404(permissions.reports_for(user).select_related("lokus__plan", "lokus__sub_division"), pk=pk)
 
 
 @login_required
@@ -53,29 +36,15 @@ def report_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.may_list_reports(user):
         raise PermissionDenied
-    rows = (
-        permissions.reports_for(user)
-        .select_related("lokus__plan", "lokus__sub_division")
-        .order_by("-state_changed_at", "-pk")
-    )
-    state = request.GET.get("state", "")
-    if state in ReportState.values:
-        rows = rows.filter(state=state)
-    standards = step_standards()
-    page = paginate(request, rows)
-    now = timezone.now()
-    held = permissions.held_reports(user, page.object_list)
-    for report in page.object_list:
-        report.due = selectors.due_at(report, standards)
-        report.due_overdue = report.due is not None and now > report.due
-        report.mine = report.pk in held
+    filters = ReportFilterForm(request.GET)
+    page = paginate(request, filters.apply(selectors.report_rows(user)))
+    selectors.mark_rows(user, page.object_list)
     return render(
         request,
         "reports/list.html",
         {
             "page": page,
-            "states": ReportState.choices,
-            "filters": {"state": state},
+            "filters": filters,
             "tasks": selectors.report_tasks(user),
         },
     )
@@ -86,12 +55,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @refusals_to_messages("lokus:detail")
 def report_start(request: HttpRequest, pk: int) -> HttpResponse:
     lokus = get_object_or_404(lokus_permissions.lokus_for(request.user), pk=pk)
-    existing = ActivityReport.objects.filter(lokus=lokus).first()
-    if existing and permissions.can_view_report(request.user, existing):
-        return redirect("reports:detail", existing.pk)
-    if not permissions.can_start_report(request.user, lokus):
-        raise PermissionDenied
-    report = services.report_start(user=request.user, lokus_id=lokus.pk)
+    try:
+        report = services.report_start(user=request.user, lokus_id=lokus.pk)
+    except services.ReportAlreadyStarted as refusal:  # a second tab: go to the report
+        messages.error(request, refusal.message)
+        return redirect("reports:detail", refusal.report_id)
     messages.success(request, _("The report was started from the lokus and the field notes. Complete it."))
     return redirect("reports:edit", report.pk)
 
@@ -99,85 +67,28 @@ def report_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    report = _visible(user, pk)
-    lokus = report.lokus
-    record_access(request, AccessLog.Kind.REPORT, lokus.pk, report.pk, report.classification)
-    standards = step_standards()
-    log = list(report.log.select_related("actor"))
-    actions = []
-    for transition in report.get_available_user_state_transitions(user):
-        url_name, label, kind, css = ACTIONS[transition.name]
-        actions.append(
-            {
-                "name": transition.name,
-                "url_name": url_name,
-                "label": label,
-                "kind": kind,
-                "css": css,
-                "confirm": CONFIRM.get(transition.name, ""),
-            }
-        )
-    assignments = list(lokus.assignments.select_related("member"))
-    excused = {e.assignment_id: e for e in report.excuses.select_related("excused_by")}
-    can_edit = report.state in EDITABLE and permissions.can_act(user, report)
-    due = selectors.due_at(report, standards)
-    elapsed = selectors.chain_elapsed(report)
-    return render(
-        request,
-        "reports/detail.html",
-        {
-            "report": report,
-            "lokus": lokus,
-            "plan": lokus.plan,
-            "actions": actions,
-            "can_edit": can_edit,
-            "is_korlap_stage": can_edit and HOLDER[report.state] == "korlap",
-            "missing": services.missing_for_sending(report) if can_edit and HOLDER[report.state] == "korlap" else [],
-            "assignments": [
-                {"a": a, "excuse": excused.get(a.pk), "reported": a.state == AssignmentState.REPORTED}
-                for a in assignments
-            ],
-            "member_reports": MemberReport.objects.filter(assignment__lokus=lokus).select_related("assignment__member"),
-            "media": report.included_media.select_related("assignment__member"),
-            "all_media": FieldMedia.objects.filter(assignment__lokus=lokus).count(),
-            "verifications": report.verifications.select_related("verified_by"),
-            "spans": selectors.step_spans(report, log, standards),
-            "due": due,
-            "due_overdue": due is not None and timezone.now() > due,
-            "elapsed_hours": f"{elapsed.total_seconds() / 3600:.1f}",
-            "elapsed_over": elapsed > selectors.SOP_TOTAL,
-            "timeline": selectors.merged_timeline(report),
-            "versions": selectors.versions(report),
-            "excuse_form": ExcuseForm(),
-        },
-    )
+    report = _visible(request.user, pk)
+    record_access(request, AccessLog.Kind.REPORT, report.lokus_id, report.pk, report.classification)
+    context = selectors.report_page(request.user, report)
+    return render(request, "reports/detail.html", {**context, "excuse_form": ExcuseForm()})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_to_messages("reports:detail")
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible(request.user, pk)
-    if report.state not in EDITABLE or not permissions.can_act(request.user, report):
-        if report.state == ReportState.APPROVED:
-            messages.error(request, _("The report is approved and final; it can no longer be changed."))
-            return redirect("reports:detail", report.pk)
-        raise PermissionDenied
+    services.ensure_step_open(request.user, report, permissions.EDIT)
     form = ReportForm(request.POST or None, instance=report)
     if request.method == "POST" and form.is_valid():
-        data = {field: form.cleaned_data[field] for field in form.Meta.fields}
-        try:
-            services.report_save(
-                user=request.user,
-                report_id=report.pk,
-                data=data,
-                media_ids=[m.pk for m in form.cleaned_data["media"]],
-            )
-        except ActionRefused as refusal:
-            form.add_error(None, refusal.message)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("reports:detail", report.pk)
+        services.report_save(
+            user=request.user,
+            report_id=report.pk,
+            data={field: form.cleaned_data[field] for field in form.Meta.fields},
+            media_ids=[m.pk for m in form.cleaned_data["media"]],
+        )
+        messages.success(request, _("Saved."))
+        return redirect("reports:detail", report.pk)
     return render(request, "reports/edit.html", {"form": form, "report": report, "lokus": report.lokus})
 
 
@@ -223,22 +134,15 @@ report_approve = _simple_action(services.report_approve, gettext_lazy("Approved.
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_to_messages("reports:detail")
 def report_verify(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible(request.user, pk)
-    if not any(t.name == "verify" for t in report.get_available_user_state_transitions(request.user)):
-        if not permissions.can_act(request.user, report):
-            raise PermissionDenied
-        messages.error(request, _("This report is not waiting for verification."))
-        return redirect("reports:detail", report.pk)
+    services.ensure_step_open(request.user, report, "verify")
     form = VerificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.report_verify(user=request.user, report_id=report.pk, checks=data, notes=data["notes"])
-        except ActionRefused as refusal:
-            messages.error(request, refusal.message)
-        else:
-            messages.success(request, _("Verification recorded. Now forward the report or return it for revision."))
+        checks = form.cleaned_data
+        services.report_verify(user=request.user, report_id=report.pk, checks=checks, notes=checks["notes"])
+        messages.success(request, _("Verification recorded. Now forward the report or return it for revision."))
         return redirect("reports:detail", report.pk)
     return render(request, "reports/verify.html", {"form": form, "report": report, "lokus": report.lokus})
 
@@ -246,21 +150,14 @@ def report_verify(request: HttpRequest, pk: int) -> HttpResponse:
 def _note_view(service, transition_name, title, success):
     @login_required
     @require_http_methods(["GET", "POST"])
+    @refusals_to_messages("reports:detail")
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         report = _visible(request.user, pk)
-        if not any(t.name == transition_name for t in report.get_available_user_state_transitions(request.user)):
-            if not permissions.can_act(request.user, report):
-                raise PermissionDenied
-            messages.error(request, _("This step is not open for the report now."))
-            return redirect("reports:detail", report.pk)
+        services.ensure_step_open(request.user, report, transition_name)
         form = NoteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                service(user=request.user, report_id=report.pk, note=form.cleaned_data["note"])
-            except ActionRefused as refusal:
-                messages.error(request, refusal.message)
-            else:
-                messages.success(request, success)
+            service(user=request.user, report_id=report.pk, note=form.cleaned_data["note"])
+            messages.success(request, success)
             return redirect("reports:detail", report.pk)
         return render(request, "reports/note.html", {"form": form, "report": report, "title": title})
 
@@ -289,8 +186,7 @@ def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
     by_number = {v.number: v for v in versions}
 
     def pick(name, default):
-        value = request.GET.get(name, "")
-        return by_number.get(int(value)) if value.isdigit() and int(value) in by_number else default
+        return by_number.get(int_param(request.GET, name), default)
 
     newer = pick("b", versions[-1] if versions else None)
     older = pick("a", versions[-2] if len(versions) > 1 else newer)
@@ -328,7 +224,8 @@ def surat_tugas_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     lokus = get_object_or_404(lokus_permissions.lokus_for(request.user).select_related("plan", "dispatched_by"), pk=pk)
     if lokus.dispatched_at is None:
         raise Http404  # a Surat Tugas exists only once the team is dispatched
-    return _pdf_response(request, documents.surat_tugas(lokus, request.user), lokus, lokus.pk, lokus.classification)
+    document = documents.surat_tugas(lokus, request.user, request=request)
+    return _pdf_response(request, document, lokus, lokus.pk, lokus.classification)
 
 
 @login_required
@@ -348,7 +245,7 @@ def berita_acara_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible(request.user, pk)
-    document = documents.laporan(report, request.user)
+    document = documents.laporan(report, request.user, request=request)
     return _pdf_response(request, document, report.lokus, report.pk, report.classification)
 
 
@@ -358,7 +255,10 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
     status, without showing any of its content. Anyone holding the paper can check it."""
     code = code.strip().upper()
     found = None
-    lokus = Lokus.objects.filter(verification_code=code).exclude(verification_code="").first()
+    # Only something shaped like a printed code reaches the database (core.middleware already
+    # refuses control characters in the path).
+    well_formed = VERIFICATION_CODE.fullmatch(code) is not None
+    lokus = Lokus.objects.filter(verification_code=code).exclude(verification_code="").first() if well_formed else None
     if lokus is not None:
         found = {
             "kind": DocumentKind.SURAT_TUGAS.label,
@@ -367,7 +267,7 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
             "valid_until": lokus.ends_at,
             "status": lokus.get_state_display(),
         }
-    else:
+    elif well_formed:
         report = (
             ActivityReport.objects.filter(verification_code=code, approved_at__isnull=False)
             .exclude(verification_code="")
@@ -395,12 +295,8 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
 def download_log(request: HttpRequest) -> HttpResponse:
     if not permissions.may_view_download_log(request.user):
         raise PermissionDenied
-    rows = DocumentDownload.objects.select_related("user", "lokus__plan").order_by("-downloaded_at", "-pk")
-    kind = request.GET.get("kind", "")
-    if kind in DocumentKind.values:
-        rows = rows.filter(kind=kind)
-    return render(
-        request,
-        "reports/download_log.html",
-        {"page": paginate(request, rows, 50), "kinds": DocumentKind.choices, "filters": {"kind": kind}},
+    filters = DownloadFilterForm(request.GET)
+    rows = filters.apply(
+        DocumentDownload.objects.select_related("user", "lokus__plan").order_by("-downloaded_at", "-pk")
     )
+    return render(request, "reports/download_log.html", {"page": paginate(request, rows, 50), "filters": filters})

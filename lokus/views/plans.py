@@ -5,7 +5,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,15 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ActionRefused
+from core.params import int_param
+from core.validators import in_range
 from core.views import paginate, private_file, refusals_to_messages
 from lokus import permissions, selectors, services
-from lokus.enums import PlanCategory, PlanStatus
-from lokus.forms import NotChosenForm, PlanForm
-from lokus.models import Kecamatan, Kelurahan, PlanAttachment
+from lokus.enums import PlanCategory
+from lokus.forms import NotChosenForm, PlanFilterForm, PlanForm
+from lokus.models import Kelurahan, PlanAttachment
 
 
 def _plans_or_403(user):
-    if not (permissions.can_submit_plan(user) or user.has_perm("lokus.view_activityplan")):
+    if not permissions.may_list_plans(user):
         raise PermissionDenied
     return permissions.plans_for(user)
 
@@ -29,29 +30,16 @@ def _plans_or_403(user):
 @login_required
 @require_GET
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = _plans_or_403(request.user).select_related("kecamatan", "kelurahan", "source_agency", "lokus")
-    status = request.GET.get("status", "")
-    if status in PlanStatus.values:
-        plans = plans.filter(status=status)
-    kecamatan = request.GET.get("kecamatan", "")
-    if kecamatan.isdigit():
-        plans = plans.filter(kecamatan_id=kecamatan)
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        plans = plans.filter(Q(title__icontains=query) | Q(organiser__icontains=query) | Q(address__icontains=query))
-    when = request.GET.get("when", "upcoming")
-    if when == "upcoming":
-        plans = plans.filter(ends_at__gte=timezone.now()).order_by("starts_at", "pk")
-    else:
-        plans = plans.order_by("-starts_at", "-pk")
+    filters = PlanFilterForm(request.GET)
+    plans = filters.apply(
+        _plans_or_403(request.user).select_related("kecamatan", "kelurahan", "source_agency", "lokus")
+    )
     return render(
         request,
         "lokus/plan_list.html",
         {
             "page": paginate(request, plans),
-            "statuses": PlanStatus.choices,
-            "kecamatan_list": Kecamatan.objects.all(),
-            "filters": {"status": status, "kecamatan": kecamatan, "q": query, "when": when},
+            "filters": filters,
             "can_submit": permissions.can_submit_plan(request.user),
         },
     )
@@ -94,8 +82,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     lokus = getattr(plan, "lokus", None)
-    can_decide = permissions.can_decide_plans(user) and plan.status == PlanStatus.RECEIVED
-    staff = user.has_perm("lokus.view_activityplan")
+    # The decision buttons show exactly when a transition is open to this user now.
+    can_decide = any(plan.get_available_user_status_transitions(user))
+    staff = permissions.sees_all_plans(user)
     return render(
         request,
         "lokus/plan_detail.html",
@@ -117,8 +106,6 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @refusals_to_messages("lokus:plan_detail")
 def plan_choose(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(permissions.plans_for(request.user), pk=pk)
-    if not permissions.can_decide_plans(request.user):
-        raise PermissionDenied
     lokus = services.plan_choose(user=request.user, plan_id=plan.pk)
     messages.success(request, _("The plan is now a lokus of your sub-division. Complete it and compose the team."))
     return redirect("lokus:detail", lokus.pk)
@@ -129,8 +116,8 @@ def plan_choose(request: HttpRequest, pk: int) -> HttpResponse:
 @refusals_to_messages("lokus:plan_detail")
 def plan_not_chosen(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(permissions.plans_for(request.user), pk=pk)
-    if not permissions.can_decide_plans(request.user):
-        raise PermissionDenied
+    if not permissions.can_decide_plan(request.user, plan):
+        raise PermissionDenied  # before the form: whoever may not decide gets no form errors
     form = NotChosenForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["reason"]))
@@ -153,17 +140,23 @@ def plan_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def kelurahan_options(request: HttpRequest) -> HttpResponse:
-    """The kelurahan of one kecamatan as <option>s, for the plan form (htmx)."""
-    kecamatan = request.GET.get("kecamatan", "")
-    kelurahan = Kelurahan.objects.filter(kecamatan_id=kecamatan) if kecamatan.isdigit() else Kelurahan.objects.none()
+    """The kelurahan of one kecamatan as <option>s. The plan form no longer asks for them (its
+    page holds every kelurahan and narrows the list itself, static/js/lokus.js); kept for
+    pages that fetch a kecamatan's list with htmx."""
+    kecamatan = int_param(request.GET, "kecamatan")
+    kelurahan = Kelurahan.objects.filter(kecamatan_id=kecamatan) if kecamatan else Kelurahan.objects.none()
     return render(request, "lokus/_kelurahan_options.html", {"kelurahan": kelurahan})
 
 
 def _parse_day(value: str) -> datetime.date:
+    """The day asked for, if it is a date in the sane range (core/validators.py), else today.
+    The range keeps the week around it, and the weeks before and after, far from the limits
+    of Python's dates (9999-12-31 or 0001-01-01 would overflow)."""
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
         return timezone.localdate()
+    return day if in_range(day) else timezone.localdate()
 
 
 @login_required
@@ -171,35 +164,13 @@ def _parse_day(value: str) -> datetime.date:
 def plan_calendar(request: HttpRequest) -> HttpResponse:
     """Upcoming plans by day or week, so that clashes are visible. Kesbangpol staff only
     (as the menu offers it): a partner follows their own plans in the plan list."""
-    if not request.user.has_perm("lokus.view_activityplan"):
+    if not permissions.sees_all_plans(request.user):
         raise PermissionDenied
-    plans = permissions.plans_for(request.user)
     mode = "day" if request.GET.get("mode") == "day" else "week"
     day = _parse_day(request.GET.get("date", ""))
     first = day if mode == "day" else day - datetime.timedelta(days=day.weekday())
     length = 1 if mode == "day" else 7
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
-    end = start + datetime.timedelta(days=length)
-    shown = list(
-        plans.filter(starts_at__lt=end, ends_at__gt=start)
-        .exclude(status=PlanStatus.NOT_CHOSEN)
-        .select_related("kecamatan")
-        .order_by("starts_at", "pk")
-    )
-    clashes = selectors.overlapping_plan_ids(shown)
-    days = []
-    for offset in range(length):
-        date = first + datetime.timedelta(days=offset)
-        day_start = datetime.datetime.combine(date, datetime.time.min, tzinfo=tz)
-        day_end = day_start + datetime.timedelta(days=1)
-        days.append(
-            {
-                "date": date,
-                "today": date == timezone.localdate(),
-                "plans": [p for p in shown if p.starts_at < day_end and p.ends_at > day_start],
-            }
-        )
+    days, clashes = selectors.plan_calendar(request.user, first, length)
     step = datetime.timedelta(days=length)
     return render(
         request,

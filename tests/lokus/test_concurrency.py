@@ -5,8 +5,6 @@ database holds the result once.
 Needs PostgreSQL: the services lock rows with ``select_for_update()``, which SQLite ignores
 (it serialises whole-database writes instead), so a race there would prove nothing."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -15,6 +13,7 @@ from core.errors import ActionRefused
 from lokus import services
 from lokus.enums import AssignmentState, AuditAction, LokusState
 from lokus.models import AuditEntry, Lokus, MemberReport
+from tests.helpers import as_user, race
 from tests.lokus import builders
 
 pytestmark = [
@@ -25,37 +24,6 @@ pytestmark = [
         reason="needs PostgreSQL: SQLite ignores select_for_update(), so there are no row locks to race on",
     ),
 ]
-
-TIMEOUT = 30  # seconds; only reached if a thread hangs, never waited for otherwise
-
-
-def race(*actions):
-    """Run the actions in parallel threads released together by a barrier. Returns, in
-    order, each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            outcomes[index] = action()
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()  # each thread has its own connection; leave none open
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return outcomes
-
-
-def as_user(user):
-    """A fresh copy of the user for another thread: no shared caches between threads."""
-    return User.objects.get(pk=user.pk)
 
 
 def test_two_kasubbids_choose_the_same_plan_at_once(cast, plan):

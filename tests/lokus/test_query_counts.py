@@ -17,6 +17,8 @@ from PIL import Image
 from accounts.enums import Role
 from accounts.models import Qualification
 from accounts.services import notify
+from core.enums import Classification
+from core.models import AccessLog
 from lokus import services
 from lokus.enums import EscalationKind, MediaKind
 from lokus.uploads import clean_image
@@ -125,6 +127,23 @@ def notifications(cast, n):
     return reverse("notifications")
 
 
+def access_log(cast, n):
+    """n access-log rows by four readers over two lokus, of every kind."""
+    lokus = _lokus(cast, 2)
+    readers = [cast["kabid"], cast["kaban"], cast["kasubbid"], cast["member"]]
+    kinds = AccessLog.Kind.values
+    for i in range(n):
+        AccessLog.objects.create(
+            user=readers[i % len(readers)],
+            kind=kinds[i % len(kinds)],
+            lokus_id=lokus[i % 2].pk,
+            object_id=lokus[i % 2].pk,
+            classification=Classification.TERBATAS if i % 2 else Classification.RAHASIA,
+            ip_address="127.0.0.1",
+        )
+    return reverse("lokus:access_log")
+
+
 def home_with_plans_and_lokus(cast, n):
     _plans(cast, n)
     _lokus(cast, n)
@@ -162,6 +181,7 @@ PAGES = {
     "lokus list (kabid)": Page("kabid", lokus_list, MANY_LOKUS, 9, _page, (1, 10)),
     "assignment list": Page("member", assignment_list, MANY_LOKUS, 9, _page, (1, 7)),
     "notifications": Page("member", notifications, MANY, 9, _page, (1, 30)),
+    "access log": Page("kaban", access_log, MANY, 9, _page, (1, 30)),
     "home (kasubbid)": Page(
         "kasubbid", home_with_plans_and_lokus, MANY_LOKUS, 16, lambda r: len(r.context["tasks"]), (2, 15)
     ),

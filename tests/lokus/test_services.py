@@ -13,10 +13,11 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
+from django_fsm import has_transition_perm
 
 from accounts.models import Notification, SubDivision, User
 from core.errors import ActionRefused
-from lokus import permissions, services
+from lokus import permissions, selectors, services
 from lokus.enums import (
     AssignmentState,
     AuditAction,
@@ -41,6 +42,7 @@ from lokus.models import (
     RiskAssessment,
 )
 from lokus.uploads import clean_document, clean_image
+from tests.helpers import CAST
 from tests.lokus import builders
 
 pytestmark = pytest.mark.django_db
@@ -289,6 +291,31 @@ def test_plan_mark_not_chosen_refused_to_everyone_but_a_kasubbid(cast, plan, nam
     assert plan.status == PlanStatus.RECEIVED
 
 
+@pytest.mark.parametrize("name", ["partner", "kabid", "kaban", "member", "admin"])
+def test_a_decided_plan_is_still_a_403_to_whoever_may_not_decide(cast, chosen_lokus, name):
+    """The permission comes before the status: someone who may never decide is refused as
+    such (403), not told that the plan was already decided."""
+    for decide in (
+        lambda: services.plan_choose(user=cast[name], plan_id=chosen_lokus.plan_id),
+        lambda: services.plan_mark_not_chosen(user=cast[name], plan_id=chosen_lokus.plan_id, reason="Rutin"),
+    ):
+        with changes() as seen, pytest.raises(PermissionDenied):
+            decide()
+        assert seen.actions == [] and seen.notified == []
+
+
+def test_a_kasubbid_is_told_who_already_decided_the_plan(cast, chosen_lokus):
+    for decide in (
+        lambda: services.plan_choose(user=cast["other_kasubbid"], plan_id=chosen_lokus.plan_id),
+        lambda: services.plan_mark_not_chosen(user=cast["kasubbid"], plan_id=chosen_lokus.plan_id, reason="Rutin"),
+    ):
+        with translation.override("en"), pytest.raises(ActionRefused) as refusal:
+            decide()
+        assert refusal.value.message == f"This plan was already decided by {cast['kasubbid']}."
+    chosen_lokus.plan.refresh_from_db()
+    assert chosen_lokus.plan.status == PlanStatus.CHOSEN
+
+
 # Step 3: lokus_update / lokus_set_team / lokus_dispatch -------------------------------------
 
 
@@ -443,32 +470,32 @@ def test_lokus_set_team_refused_to_all_but_the_lokus_kasubbid(cast, chosen_lokus
 
 
 def test_candidate_members_are_the_active_field_officers(cast):
-    assert set(services.candidate_members()) == {cast["member"], cast["coordinator"], cast["other_member"]}
+    assert set(selectors.candidate_members()) == {cast["member"], cast["coordinator"], cast["other_member"]}
     deactivate(cast["other_member"])
-    assert set(services.candidate_members()) == {cast["member"], cast["coordinator"]}
+    assert set(selectors.candidate_members()) == {cast["member"], cast["coordinator"]}
 
 
 def test_overlapping_assignments_name_the_clashing_lokus(cast, team, dispatched_lokus):
     same_time = builders.make_chosen_lokus(cast["other_kasubbid"], cast["partner"], title="Bersamaan")
     ids = [cast["member"].pk, cast["coordinator"].pk, cast["other_member"].pk]
-    assert services.overlapping_assignments(same_time, ids) == {
+    assert selectors.overlapping_assignments(same_time, ids) == {
         cast["member"].pk: [dispatched_lokus],
         cast["coordinator"].pk: [dispatched_lokus],
     }
     later = builders.make_chosen_lokus(
         cast["kasubbid"], cast["partner"], starts_at=dispatched_lokus.ends_at + timedelta(hours=1)
     )
-    assert services.overlapping_assignments(later, ids) == {}
+    assert selectors.overlapping_assignments(later, ids) == {}
     # A lokus does not clash with itself.
-    assert services.overlapping_assignments(dispatched_lokus, ids) == {}
+    assert selectors.overlapping_assignments(dispatched_lokus, ids) == {}
 
 
 def test_suggested_surat_tugas_number_counts_this_years_dispatches(cast, team):
     with time_machine.travel(builders.future_wib(days=0).replace(month=3, day=2, year=2031), tick=False):
         lokus = builders.make_ready_lokus(cast["kasubbid"], cast["partner"], team, cast["coordinator"])
-        assert services.suggest_surat_tugas_number(lokus) == "800.1.11.1/001-Kesbangpol/2031"
+        assert selectors.suggest_surat_tugas_number(lokus) == "800.1.11.1/001-Kesbangpol/2031"
         services.lokus_dispatch(user=cast["kasubbid"], lokus_id=lokus.pk)
-        assert services.suggest_surat_tugas_number(lokus) == "800.1.11.1/002-Kesbangpol/2031"
+        assert selectors.suggest_surat_tugas_number(lokus) == "800.1.11.1/002-Kesbangpol/2031"
 
 
 def test_kasubbid_dispatches_the_team(cast, team, ready_lokus, mailoutbox, django_capture_on_commit_callbacks):
@@ -564,6 +591,20 @@ def test_dispatch_refused_to_all_but_the_lokus_kasubbid(cast, ready_lokus, name)
         services.lokus_dispatch(user=cast[name], lokus_id=ready_lokus.pk)
     ready_lokus.refresh_from_db()
     assert ready_lokus.state == LokusState.COMPOSING
+    assert seen.actions == [] and seen.notified == []
+
+
+@pytest.mark.parametrize("name", ["other_kasubbid", "kabid", "member", "coordinator"])
+def test_a_dispatched_lokus_is_still_a_403_to_all_but_its_kasubbid(cast, dispatched_lokus, name):
+    with changes() as seen, pytest.raises(PermissionDenied):
+        services.lokus_dispatch(user=cast[name], lokus_id=dispatched_lokus.pk)
+    assert seen.actions == [] and seen.notified == []
+
+
+def test_the_kasubbid_is_told_who_already_dispatched_the_lokus(cast, dispatched_lokus):
+    with changes() as seen, translation.override("en"), pytest.raises(ActionRefused) as refusal:
+        services.lokus_dispatch(user=cast["kasubbid"], lokus_id=dispatched_lokus.pk)
+    assert refusal.value.message == f"This lokus was already dispatched by {cast['kasubbid']}."
     assert seen.actions == [] and seen.notified == []
 
 
@@ -994,7 +1035,7 @@ def berita_acara_data(lokus, **overrides) -> dict:
     data = {
         "title": "Dialog dengan koordinator aksi",
         "place": "Pos jaga Pusat Pemerintahan",
-        "held_at": lokus.starts_at + timedelta(hours=1),
+        "held_at": timezone.now(),  # minutes of what was just seen (never dated ahead)
         "parties": [
             {"name": "  Budi Santoso ", "position": " Koordinator aksi "},
             {"name": "   ", "position": "tanpa nama"},
@@ -1106,19 +1147,6 @@ def test_state_fields_cannot_be_assigned(cast, chosen_lokus):
 
 # lokus.permissions: the lists and the single-object checks agree ---------------------------------
 
-CAST = [
-    "partner",
-    "other_partner",
-    "kasubbid",
-    "other_kasubbid",
-    "member",
-    "coordinator",
-    "other_member",
-    "kabid",
-    "kaban",
-    "admin",
-    "norole",
-]
 
 EXPECTED_LOKUS = {
     "partner": set(),
@@ -1134,6 +1162,8 @@ EXPECTED_LOKUS = {
     "norole": set(),
 }
 TEAM = {"member", "coordinator", "other_member"}
+# The other member is alone on the Wasbang team, and so its Korlap.
+EXPECTED_KORLAP = {name: set() for name in CAST} | {"coordinator": {"wasdin"}, "other_member": {"wasbang"}}
 ALL_PLANS = {"received", "other_partner_plan", "not_chosen", "composing", "wasdin", "wasbang"}
 EXPECTED_PLANS = {
     "partner": {"received", "composing", "wasdin"},
@@ -1169,13 +1199,45 @@ def test_lists_and_object_checks_agree(cast, world, name):
     assert listed_plans == {plan for plan in ActivityPlan.objects.all() if permissions.can_view_plan(user, plan)}
     assert {by_plan[plan.pk] for plan in listed_plans} == EXPECTED_PLANS[name]
 
-    # A member's own assignments: only on lokus already dispatched to them.
-    assert {by_lokus[a.lokus_id] for a in permissions.assignments_for(user)} == (
-        EXPECTED_LOKUS[name] if name in TEAM else set()
-    )
-    for lokus in Lokus.objects.all():
-        own = permissions.assignment_of(user, lokus)
-        assert (own is not None) == (name in TEAM and by_lokus[lokus.pk] in EXPECTED_LOKUS[name])
+    # A member's own assignments: only on lokus already dispatched to them. The list and
+    # the single check agree row for row.
+    listed_assignments = set(permissions.assignments_for(user))
+    assert {by_lokus[a.lokus_id] for a in listed_assignments} == (EXPECTED_LOKUS[name] if name in TEAM else set())
+    own = {lokus: permissions.assignment_of(user, lokus) for lokus in Lokus.objects.all()}
+    assert listed_assignments == {assignment for assignment in own.values() if assignment is not None}
+    for lokus, assignment in own.items():
+        assert (assignment is not None) == (name in TEAM and by_lokus[lokus.pk] in EXPECTED_LOKUS[name])
+        assert assignment is None or permissions.is_own_assignment(user, assignment)
+
+    # The managed lokus (the Kasubbid's own sub-division) and the team's guardian grants.
+    managed = set(permissions.managed_lokus(user))
+    assert managed == {lokus for lokus in Lokus.objects.all() if permissions.can_manage_lokus(user, lokus)}
+    members_of = set(permissions.member_lokus_ids(user).values_list("content_object_id", flat=True))
+    assert members_of == {lokus.pk for lokus in Lokus.objects.all() if user.has_perm("lokus.view_lokus", lokus)}
+    coordinated = set(permissions.coordinated_lokus_ids(user).values_list("content_object_id", flat=True))
+    assert coordinated == {lokus.pk for lokus in Lokus.objects.all() if permissions.is_coordinator(user, lokus)}
+    assert {by_lokus[pk] for pk in coordinated} == EXPECTED_KORLAP[name]
+
+
+DECIDERS = {"kasubbid", "other_kasubbid"}
+
+
+@pytest.mark.parametrize("name", CAST)
+def test_each_transitions_permission_is_the_predicate(cast, world, name):
+    """What django-fsm allows (the page's buttons, ``has_transition_perm``) and what the
+    services check are one predicate of lokus.permissions, for every role."""
+    user = refetch(cast[name])
+    plan, composing = world["received"], world["composing"]
+    for method in (plan.choose, plan.mark_not_chosen):
+        assert has_transition_perm(method, user) == permissions.can_decide_plan(user, plan) == (name in DECIDERS)
+    assert has_transition_perm(composing.dispatch, user) == permissions.can_manage_lokus(user, composing)
+    assert permissions.can_manage_lokus(user, composing) == (name == "kasubbid")
+    # Dispatched to the other member (not confirmed yet); in the field for member and Korlap.
+    steps = [(a, a.confirm) for a in Assignment.objects.filter(lokus=world["wasbang"])]
+    steps += [(a, a.submit_report) for a in Assignment.objects.filter(lokus=world["wasdin"])]
+    for row, method in steps:
+        assert has_transition_perm(method, user) == permissions.is_own_assignment(user, row)
+        assert permissions.is_own_assignment(user, row) == (row.member_id == user.pk)
 
 
 @pytest.mark.parametrize("name", ["partner", "kasubbid", "member", "coordinator", "kabid", "kaban"])
@@ -1184,5 +1246,7 @@ def test_deactivated_users_see_nothing(cast, world, name):
     assert not permissions.lokus_for(user).exists()
     assert not permissions.plans_for(user).exists()
     assert not permissions.assignments_for(user).exists()
+    assert not permissions.member_lokus_ids(user).exists()
+    assert not permissions.coordinated_lokus_ids(user).exists()
     assert not any(permissions.can_view_lokus(user, lokus) for lokus in Lokus.objects.all())
     assert not any(permissions.can_view_plan(user, plan) for plan in ActivityPlan.objects.all())

@@ -5,16 +5,15 @@ holds the step once.
 Needs PostgreSQL: the services lock the report with ``select_for_update()``, which SQLite
 ignores (it serialises whole-database writes instead), so a race there would prove nothing."""
 
-import threading
-
 import pytest
 from django.db import connection
 
-from accounts.models import Notification, User
+from accounts.models import Notification
 from core.errors import ActionRefused
 from reports import services
 from reports.enums import ReportAction, ReportState
 from reports.models import ActivityReport, ReportLog, ReportVerification
+from tests.helpers import as_user, race
 from tests.reports import builders
 
 pytestmark = [
@@ -27,36 +26,6 @@ pytestmark = [
 ]
 
 S = ReportState
-TIMEOUT = 30  # seconds; only reached if a thread hangs
-
-
-def race(*actions):
-    """Run the actions in parallel threads released together by a barrier. Returns, in
-    order, each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            outcomes[index] = action()
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()  # each thread has its own connection; leave none open
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return outcomes
-
-
-def as_user(user):
-    """A fresh copy of the user for another thread: no permission caches shared between threads."""
-    return User.objects.get(pk=user.pk)
 
 
 def one_won(outcomes) -> None:

@@ -13,7 +13,6 @@ with an error message, nothing changed)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,6 +29,7 @@ from lokus.models import Assignment, AuditEntry, BeritaAcara
 from reports import urls as reports_urls
 from reports.enums import ReportState
 from reports.models import ActivityReport, ReportExcuse, ReportLog, ReportVerification, ReportVersion
+from tests.helpers import ROLES
 from tests.reports import builders
 
 pytestmark = pytest.mark.django_db
@@ -38,25 +38,16 @@ S = ReportState
 LOGIN, DONE, BACK = "login", "done", "back"
 TITLE = "Aksi damai buruh di depan Pusat Pemerintahan"
 
-# The columns of the table, in order. None is the anonymous visitor.
-ROLES = [
-    None,
-    "partner",
-    "other_partner",
-    "kasubbid",
-    "other_kasubbid",
-    "member",
-    "coordinator",
-    "other_member",
-    "kabid",
-    "kaban",
-    "admin",
-    "norole",
-]
+# The columns of the table: tests.helpers.ROLES, in order (None is the anonymous visitor).
 
 # Readers of the Wasdin report: its Korlap, the Wasdin Kasubbid, the Kabid and the Kepala Badan.
 # Outsiders (404): the partners, the Wasbang Kasubbid, the team member who is not the Korlap,
 # the other team's member, the administrator and a user without a role.
+# A reader who may not take a step now gets 403 only when the step waits for someone else and
+# was never theirs on this report (the Korlap asking to receive). Otherwise, BACK: the step is
+# not open to anyone now, or it was once theirs, so an old tab of theirs may still show the
+# button (the Kasubbid's "receive" on a report now at the Kabid, the Kabid's "forward" after
+# returning the report); the message names who took the last step and when.
 # fmt: off
 GRID = {
     #                            anon   partnr o.prtn kasub  o.kasb member korlap o.memb kabid  kaban  admin  norole
@@ -65,29 +56,29 @@ GRID = {
     "detail":                   (LOGIN, 404,   404,   200,   404,   404,   200,   404,   200,   200,   404,   404),
     "edit":                     (LOGIN, 404,   404,   403,   404,   404,   200,   404,   403,   403,   404,   404),
     "edit:post":                (LOGIN, 404,   404,   403,   404,   404,   DONE,  404,   403,   403,   404,   404),
-    "edit:returned_kasubbid":   (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
+    "edit:returned_kasubbid":   (LOGIN, 404,   404,   DONE,  404,   404,   BACK,  404,   403,   403,   404,   404),
     "edit:approved":            (LOGIN, 404,   404,   BACK,  404,   404,   BACK,  404,   BACK,  BACK,  404,   404),
     "excuse":                   (LOGIN, 404,   404,   403,   404,   404,   DONE,  404,   403,   403,   404,   404),
     "submit":                   (LOGIN, 404,   404,   403,   404,   404,   DONE,  404,   403,   403,   404,   404),
     "submit:returned_korlap":   (LOGIN, 404,   404,   403,   404,   404,   DONE,  404,   403,   403,   404,   404),
     "submit:again":             (LOGIN, 404,   404,   BACK,  404,   404,   BACK,  404,   BACK,  BACK,  404,   404),
     "receive":                  (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
-    "receive:at_kabid":         (LOGIN, 404,   404,   403,   404,   404,   403,   404,   DONE,  403,   404,   404),
-    "receive:at_kaban":         (LOGIN, 404,   404,   403,   404,   404,   403,   404,   403,   DONE,  404,   404),
+    "receive:at_kabid":         (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   DONE,  403,   404,   404),
+    "receive:at_kaban":         (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   BACK,  DONE,  404,   404),
     "receive:twice":            (LOGIN, 404,   404,   BACK,  404,   404,   BACK,  404,   BACK,  BACK,  404,   404),
     "verify":                   (LOGIN, 404,   404,   200,   404,   404,   403,   404,   403,   403,   404,   404),
     "verify:post":              (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
-    "verify:kabid:post":        (LOGIN, 404,   404,   403,   404,   404,   403,   404,   DONE,  403,   404,   404),
-    "verify:not_received":      (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   403,   403,   404,   404),
+    "verify:kabid:post":        (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   DONE,  403,   404,   404),
+    "verify:not_received":      (LOGIN, 404,   404,   BACK,  404,   404,   BACK,  404,   BACK,  BACK,  404,   404),
     "forward":                  (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
-    "forward:kabid":            (LOGIN, 404,   404,   403,   404,   404,   403,   404,   DONE,  403,   404,   404),
-    "forward:revised":          (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
+    "forward:kabid":            (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   DONE,  403,   404,   404),
+    "forward:revised":          (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   BACK,  403,   404,   404),
     "forward:before_verify":    (LOGIN, 404,   404,   BACK,  404,   404,   BACK,  404,   BACK,  BACK,  404,   404),
     "return":                   (LOGIN, 404,   404,   200,   404,   404,   403,   404,   403,   403,   404,   404),
     "return:post":              (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
     "return:no_note":           (LOGIN, 404,   404,   200,   404,   404,   403,   404,   403,   403,   404,   404),
-    "return:kabid:post":        (LOGIN, 404,   404,   403,   404,   404,   403,   404,   DONE,  403,   404,   404),
-    "return:kaban:post":        (LOGIN, 404,   404,   403,   404,   404,   403,   404,   403,   DONE,  404,   404),
+    "return:kabid:post":        (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   DONE,  403,   404,   404),
+    "return:kaban:post":        (LOGIN, 404,   404,   BACK,  404,   404,   403,   404,   BACK,  DONE,  404,   404),
     "pass_down":                (LOGIN, 404,   404,   200,   404,   404,   403,   404,   403,   403,   404,   404),
     "pass_down:post":           (LOGIN, 404,   404,   DONE,  404,   404,   403,   404,   403,   403,   404,   404),
     "pass_down:kabid:post":     (LOGIN, 404,   404,   403,   404,   404,   403,   404,   DONE,  403,   404,   404),
@@ -223,7 +214,7 @@ def build(cast, setup: str) -> dict:
             data={
                 "title": "Berita Acara dialog dengan koordinator aksi",
                 "place": "Ruang rapat Pusat Pemerintahan",
-                "held_at": timezone.now() - timedelta(hours=1),
+                "held_at": timezone.now(),
                 "parties": [{"name": "Ketua Serikat Pekerja Uji", "position": "Koordinator aksi"}],
                 "discussion": "Tuntutan kenaikan upah minimum kota.",
                 "agreements": "Aspirasi diteruskan ke Wali Kota.",

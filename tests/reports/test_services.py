@@ -76,8 +76,18 @@ def test_only_the_korlap_starts_the_report(cast, field_done_lokus, who):
 
 def test_the_report_is_started_once(cast, report):
     before = snapshot(report)
-    with pytest.raises(ActionRefused):
+    with pytest.raises(services.ReportAlreadyStarted) as refused:
         services.report_start(user=cast["coordinator"], lokus_id=report.lokus_id)
+    assert refused.value.report_id == report.pk
+    assert cast["coordinator"].full_name in refused.value.message
+    assert snapshot(report) == before
+
+
+@pytest.mark.parametrize("who", ["member", "other_kasubbid", "partner"])
+def test_asking_to_start_an_existing_report_it_may_not_read_is_denied(cast, report, who):
+    before = snapshot(report)
+    with pytest.raises(PermissionDenied):
+        services.report_start(user=cast[who], lokus_id=report.lokus_id)
     assert snapshot(report) == before
 
 
@@ -126,9 +136,24 @@ def test_the_log_can_be_neither_changed_nor_deleted(report):
 
 @pytest.mark.parametrize("who", ["kasubbid", "kabid", "kaban"])
 def test_readers_who_do_not_hold_the_draft_may_not_change_it(cast, report, who):
+    # The draft is the Korlap's to change, and changing it was never theirs: 403.
     before = snapshot(report)
-    with pytest.raises(ActionRefused):
+    with pytest.raises(PermissionDenied):
         services.report_save(user=cast[who], report_id=report.pk, data={"facts": "Diubah atasan."})
+    assert snapshot(report) == before
+
+
+def test_a_change_from_a_page_left_open_names_who_moved_the_report_on(cast, report_in):
+    # The Kabid got the report back and passed it down; their edit page is still open.
+    report = report_in(S.RETURNED_TO_KABID)
+    services.report_pass_down(user=cast["kabid"], report_id=report.pk, note="Kasubbid, perbaiki.")
+    before = snapshot(report)
+
+    with pytest.raises(ActionRefused) as refused:
+        services.report_save(user=cast["kabid"], report_id=report.pk, data={"facts": "Dari halaman lama."})
+
+    assert cast["kabid"].full_name in refused.value.message
+    assert str(A.PASSED_DOWN.label) in refused.value.message
     assert snapshot(report) == before
 
 
@@ -301,7 +326,6 @@ WRONG_PERSON = [
     (S.AT_KASUBBID, "receive", "coordinator"),
     (S.KASUBBID_VERIFIED, "forward", "kabid"),
     (S.KASUBBID_VERIFIED, "return", "coordinator"),
-    (S.AT_KABID, "receive", "kasubbid"),
     (S.KABAN_VERIFIED, "approve", "kabid"),
     (S.AT_KASUBBID, "receive", "other_kasubbid"),
     (S.AT_KASUBBID, "receive", "member"),
@@ -318,6 +342,34 @@ def test_a_step_by_the_wrong_person_is_denied_and_changes_nothing(cast, report_i
     with pytest.raises(PermissionDenied):
         act(report, cast, action, who)
 
+    assert snapshot(report) == before
+
+
+PAGE_LEFT_OPEN = [
+    # (state, action, who): the step is open for someone else now, but it was once this
+    # reader's on this report, so a page of theirs from then may still offer it.
+    (S.AT_KABID, "receive", "kasubbid"),
+    (S.AT_KABAN, "receive", "kabid"),
+    (S.KABID_VERIFIED, "forward", "kasubbid"),
+    (S.KABAN_VERIFIED, "return", "kabid"),
+    (S.RETURNED_TO_KASUBBID, "forward", "kabid"),
+]
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "who"), PAGE_LEFT_OPEN, ids=[f"{a}-by-{w}-at-{s}" for s, a, w in PAGE_LEFT_OPEN]
+)
+def test_a_step_from_a_page_left_open_is_refused_naming_who_took_the_last_one(cast, report_in, state, action, who):
+    report = report_in(state)
+    last = ReportLog.objects.filter(report=report).exclude(to_state="").select_related("actor").last()
+    before = snapshot(report)
+
+    with pytest.raises(ActionRefused) as refused:
+        act(report, cast, action, who)
+
+    assert last.actor.full_name in refused.value.message
+    assert last.get_action_display() in refused.value.message
+    assert fresh(report).get_state_display() in refused.value.message
     assert snapshot(report) == before
 
 

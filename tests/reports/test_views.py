@@ -11,10 +11,11 @@ import time_machine
 from django.urls import reverse
 
 from accounts.enums import Role
+from core.enums import Classification
 from lokus.models import Assignment, AuditEntry
 from reports import permissions, services
 from reports.enums import ReportState
-from reports.models import ActivityReport, ReportExcuse
+from reports.models import ActivityReport, DocumentDownload, DocumentKind, ReportExcuse
 from tests.factories import UserFactory, sub_division, wib
 from tests.reports import builders
 from tests.reports.builders import snapshot
@@ -178,10 +179,10 @@ def test_the_whole_chain_time_stops_at_approval(cast, client_for):
         clock.shift(timedelta(days=3))
         response = client_for("kaban").get(detail_url(report))
 
-    assert response.context["elapsed_hours"] == "5.0"
+    assert response.context["elapsed_hours"] == pytest.approx(5.0)
     assert response.context["elapsed_over"] is False
     elapsed = by_testid(response.content.decode(), "elapsed", "p")
-    assert "5.0" in elapsed and "20" in elapsed
+    assert "5,0" in elapsed and "20" in elapsed  # Indonesian: a decimal comma
     assert "overdue" not in elapsed
 
 
@@ -191,10 +192,10 @@ def test_a_chain_over_the_sops_20_hours_is_marked(cast, client_for):
         clock.shift(timedelta(hours=21, minutes=30))
         response = client_for("kabid").get(detail_url(report))
 
-    assert response.context["elapsed_hours"] == "21.5"
+    assert response.context["elapsed_hours"] == pytest.approx(21.5)
     assert response.context["elapsed_over"] is True
     elapsed = by_testid(response.content.decode(), "elapsed", "p")
-    assert "21.5" in elapsed and 'class="overdue"' in elapsed
+    assert "21,5" in elapsed and 'class="overdue"' in elapsed
 
 
 # The list ---------------------------------------------------------------------------------------
@@ -213,14 +214,14 @@ def test_the_list_filters_by_stage(cast, client_for):
 
     response, pks = listed(state=S.AT_KASUBBID)
     assert pks == {waiting.pk}
-    assert response.context["filters"] == {"state": S.AT_KASUBBID}
+    assert response.context["filters"].selected == {"state": S.AT_KASUBBID}
     assert f'<option value="{S.AT_KASUBBID}" selected>' in response.content.decode()
     assert listed(state=S.APPROVED)[1] == {approved.pk}
     assert listed(state=S.RETURNED_TO_KABID)[1] == set()
     assert listed()[1] == {draft.pk, waiting.pk, approved.pk}
     response, pks = listed(state="bukan-tahap")
     assert pks == {draft.pk, waiting.pk, approved.pk}
-    assert response.context["filters"] == {"state": "bukan-tahap"}
+    assert response.context["filters"].selected == {}, "an unknown stage is ignored"
 
 
 @pytest.mark.parametrize("state", [S.DRAFT, S.AT_KASUBBID, S.RETURNED_TO_KASUBBID, S.KABAN_VERIFIED, S.APPROVED])
@@ -306,6 +307,18 @@ LIST_QUERIES = {"coordinator": 17, "kasubbid": 15, "kabid": 16, "kaban": 16}
 HOME_QUERIES = {"coordinator": 14, "kasubbid": 18, "kabid": 15, "kaban": 15}
 DETAIL_QUERIES = {"coordinator": 28, "kasubbid": 23, "kabid": 24, "kaban": 24}
 VERSIONS_QUERIES = {"coordinator": 12, "kasubbid": 9, "kabid": 10, "kaban": 10}
+DOWNLOADS_QUERIES = 9  # the Kepala Badan's, at one row and at many
+
+
+# The states in which each reader holds the report (SOP steps 6-15), and so how many of the
+# states built above wait in its queue: of the first report (a draft), and of all MANY.
+HELD_BY = {
+    "coordinator": {S.DRAFT, S.RETURNED_TO_KORLAP},
+    "kasubbid": {S.AT_KASUBBID},
+    "kabid": {S.KABID_VERIFIED},
+    "kaban": {S.AT_KABAN},
+}
+EXPECTED_TASKS = {"coordinator": (1, 3), "kasubbid": (0, 2), "kabid": (0, 1), "kaban": (0, 1)}
 
 
 def _wasdin_officers(n: int) -> list:
@@ -323,8 +336,7 @@ def test_the_list_and_the_home_queue_cost_the_same_at_one_report_and_at_many(
     # Every state whose holder is checked differently: the Korlap (object permission), the
     # Kasubbid (own sub-division), the Kabid and the Kepala Badan.
     states = [S.DRAFT, S.AT_KASUBBID, S.RETURNED_TO_KORLAP, S.KABID_VERIFIED, S.AT_KABAN, S.APPROVED]
-    for i in range(rows):
-        builders.make_report_in(cast, states[i % len(states)])
+    reports = [builders.make_report_in(cast, states[i % len(states)]) for i in range(rows)]
     client = client_for(role)
     client.get(reverse("home"))  # the session and the user's caches are warm, as on any later page
 
@@ -334,7 +346,40 @@ def test_the_list_and_the_home_queue_cost_the_same_at_one_report_and_at_many(
         home = client.get(reverse("home"))
 
     assert len(listing.context["page"].object_list) == rows
-    assert len(home.context["tasks"]) <= rows
+    # The queue holds exactly the reports in a state this role acts on; nothing else waits
+    # (every lokus here is past field work).
+    waiting = [detail_url(r) for r in reports if r.state in HELD_BY[role]]
+    assert sorted(t.url for t in home.context["tasks"]) == sorted(waiting)
+    assert len(waiting) == EXPECTED_TASKS[role][0 if rows == 1 else 1]
+
+
+@pytest.mark.parametrize("rows", [1, MANY])
+def test_the_download_log_costs_the_same_at_one_row_and_at_many(cast, client_for, django_assert_max_num_queries, rows):
+    lokus = [builders.make_field_done_lokus(cast, title=f"Lokus unduhan {i}") for i in range(2)]
+    readers = [cast["kabid"], cast["kaban"], cast["kasubbid"], cast["coordinator"]]
+    kinds = DocumentKind.values
+    for i in range(rows):
+        DocumentDownload.objects.create(
+            user=readers[i % len(readers)],
+            kind=kinds[i % len(kinds)],
+            lokus=lokus[i % 2],
+            object_id=lokus[i % 2].pk,
+            number=f"800.1.11.1/{i:04d}",
+            version=i,
+            classification=Classification.TERBATAS,
+            watermarked=True,
+        )
+    client = client_for("kaban")
+    client.get(reverse("home"))
+
+    with django_assert_max_num_queries(DOWNLOADS_QUERIES):
+        response = client.get(reverse("reports:downloads"))
+
+    assert len(response.context["page"].object_list) == rows
+    html = by_testid(response.content.decode(), "downloads", "table")
+    assert html.count("<tr>") == rows + 1  # the head row and one per download
+    assert lokus[0].plan.title in html
+    assert (lokus[1].plan.title in html) == (rows > 1)
 
 
 @pytest.mark.parametrize("rows", [1, MANY])
