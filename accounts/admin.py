@@ -1,9 +1,12 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import security, services
 from accounts.models import Agency, Qualification, RolePolicy, SubDivision, User
 
 admin.site.site_header = _("Lokus administration")
@@ -125,6 +128,52 @@ class RolePolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SignInLockoutAdmin(AccessAttemptAdmin):
+    """django-axes' list of lockouts, whose status also knows the account-wide row (no address,
+    "(every address)" as the browser): its limit is 20 failures an hour, not 5. Deleting a row
+    lifts that lockout."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The "clean up expired attempts" action with this project's handler: axes' own would
+        # expire every lockout after the shortest cool-off (15 minutes), the 2- and 24-hour and
+        # the account-wide ones too.
+        self.handler = security.AxesHandler()
+
+    @admin.display(description=_("status"))
+    def status(self, obj: AccessAttempt) -> str:
+        if not security.is_account_wide(obj):
+            return super().status(obj)
+        if obj.failures_since_start < security.ACCOUNT_FAILURE_LIMIT:
+            return _("%(n)s of %(limit)s failures from every address within an hour") % {
+                "n": obj.failures_since_start,
+                "limit": security.ACCOUNT_FAILURE_LIMIT,
+            }
+        until = obj.attempt_time + security.ACCOUNT_COOLOFF
+        if until <= timezone.now():
+            return _("Lockout of the whole account ended")
+        return _("Whole account locked until %(time)s") % {
+            "time": formats.date_format(timezone.localtime(until), "SHORT_DATETIME_FORMAT")
+        }
+
+
+class SignInFailureAdmin(AccessFailureLogAdmin):
+    """django-axes' log of failed sign-ins, which also holds the wrong sign-in codes
+    (accounts.security.record_code_failure): a column says which."""
+
+    list_display = ("attempt_time", "kind", "ip_address", "username", "user_agent", "locked_out")
+
+    @admin.display(description=_("what"))
+    def kind(self, obj: AccessFailureLog) -> str:
+        return _("wrong sign-in code") if security.is_code_failure(obj) else _("wrong password")
+
+
+for model, model_admin in ((AccessAttempt, SignInLockoutAdmin), (AccessFailureLog, SignInFailureAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)
 
 
 def _unregister_device_admins() -> None:

@@ -2,32 +2,58 @@
 timeouts and two-factor enforcement. Policies per role live in ``RolePolicy`` (admin)."""
 
 import datetime
+import math
 
+from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_http_accept, get_client_path_info, get_client_user_agent, get_client_username
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, Min
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+# Still importable from here as accounts.security.client_ip, the name older settings used.
+from core.net import client_ip
 
 # Cool-off tiers: failures of one username from one address in the last 24 hours.
 COOLOFF_TIERS = [(20, datetime.timedelta(hours=24)), (10, datetime.timedelta(hours=2))]
 FIRST_COOLOFF = datetime.timedelta(minutes=15)
 FAILURE_WINDOW = datetime.timedelta(hours=24)
 
+# Per account, whatever the addresses: 20 failures of one username within an hour lock it for
+# an hour. Someone guessing from many addresses (a botnet, or a new X-Forwarded-For on every
+# try) stays under the per-address limit of 5; 20 is four such lockouts, far more typos than
+# one person makes, and an hour is long enough to make guessing useless (at most 19 tries an
+# hour) and short enough for an officer locked out on purpose to wait it out.
+ACCOUNT_FAILURE_LIMIT = 20
+ACCOUNT_FAILURE_WINDOW = datetime.timedelta(hours=1)
+ACCOUNT_COOLOFF = datetime.timedelta(hours=1)
+# The access-attempt row that counts one username's failures from every address: it has no
+# address and this instead of a browser name. The administrator lifts the account's lockout by
+# deleting it in the admin (Axes > Access attempts), as for an address lockout.
+ACCOUNT_WIDE = "(every address)"
 
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the address the trusted reverse proxy saw
-    (the last TRUSTED_PROXY_COUNT hops of X-Forwarded-For are ours)."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
-        chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if len(chain) >= hops:
-            return chain[-hops]
-    return request.META.get("REMOTE_ADDR", "")
+
+def code_path() -> str:
+    """The sign-in code page as axes' logs record paths (PATH_INFO: no SCRIPT_NAME prefix)."""
+    return "/" + get_resolver().reverse("two_factor_verify")
+
+
+def is_code_failure(failure: AccessFailureLog) -> bool:
+    return failure.path_info == code_path()
+
+
+def password_failures():
+    """django-axes' failure log without the wrong sign-in codes, which it also holds
+    (``record_code_failure``): the password lockouts count passwords only."""
+    return AccessFailureLog.objects.exclude(path_info=code_path())
 
 
 def axes_cooloff(request) -> datetime.timedelta:
@@ -36,12 +62,10 @@ def axes_cooloff(request) -> datetime.timedelta:
     locked out by someone else's mistakes)."""
     if request is None:
         return FIRST_COOLOFF
-    from axes.models import AccessFailureLog
-
     username = (request.POST.get(settings.AXES_USERNAME_FORM_FIELD) or "").strip() if request.method == "POST" else ""
     if not username:
         return FIRST_COOLOFF
-    logged = AccessFailureLog.objects.filter(username=username, ip_address=client_ip(request))
+    logged = password_failures().filter(username=username, ip_address=client_ip(request))
     latest = logged.aggregate(latest=Max("attempt_time"))["latest"]
     # Counted back from the latest failure rather than from now: a 24-hour lockout lasts 24
     # hours although its first failures leave the 24-hour window before it ends.
@@ -53,16 +77,21 @@ def axes_cooloff(request) -> datetime.timedelta:
 
 
 class AxesHandler(AxesDatabaseHandler):
-    """django-axes' database handler with cool-offs that differ per account: axes deletes
-    every attempt older than the cool-off of the request at hand, so anyone's sign-in,
-    sign-out or typo would lift another account's 2- or 24-hour lockout after 15 minutes.
-    Here a request expires only its own username and address at its own cool-off, and
-    everyone else's attempts only after the longest cool-off."""
+    """django-axes' database handler with cool-offs that differ per account, a limit per
+    account whatever the addresses, and the account holder told of failed attempts.
+
+    Axes deletes every attempt older than the cool-off of the request at hand, so anyone's
+    sign-in, sign-out or typo would lift another account's 2- or 24-hour lockout after 15
+    minutes. Here a request expires only its own username and address at its own cool-off,
+    and everyone else's attempts only after the longest cool-off.
+
+    Axes' own way to lock a username from every address (``"username"`` added to
+    AXES_LOCKOUT_PARAMETERS) shares the failure limit of 5 and the cool-off of the address
+    lockout, so every carrier address shared by many phones would lock whole accounts after
+    5 failures; the account limit is counted here instead, over axes' failure log (which
+    keeps the time of every failure), with its own limit and lockout."""
 
     def clean_expired_user_attempts(self, request=None, credentials=None) -> int:
-        from axes.attempts import get_cool_off_threshold
-        from axes.models import AccessAttempt
-
         longest = max(cooloff for _threshold, cooloff in COOLOFF_TIERS)
         count = AccessAttempt.objects.filter(attempt_time__lte=timezone.now() - longest).delete()[0]
         if request is not None and getattr(request, "axes_attempt_time", None) is not None:
@@ -70,6 +99,115 @@ class AxesHandler(AxesDatabaseHandler):
             for attempts in self.filter_user_attempts(request, credentials):
                 count += attempts.filter(attempt_time__lte=threshold).delete()[0]
         return count
+
+    def is_locked(self, request, credentials=None) -> bool:
+        if super().is_locked(request, credentials):
+            return True
+        username = get_client_username(request, credentials)
+        return bool(username) and account_locked_until(username, _attempt_time(request)) is not None
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        # Set by the backend when it refused a locked-out attempt; axes records nothing then.
+        refused = request is not None and getattr(request, "axes_locked_out", False)
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is None or refused or self.is_whitelisted(request, credentials):
+            return
+        username = get_client_username(request, credentials)
+        if username and account_failure_recorded(username, request):
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        # Before axes records this sign-in: the failures are counted since the previous one.
+        tell_failures_since_last_sign_in(request, user.get_username())
+        super().user_logged_in(sender, request, user, **kwargs)
+
+
+def _attempt_time(request) -> datetime.datetime:
+    return getattr(request, "axes_attempt_time", None) or timezone.now()
+
+
+def account_attempts(username: str):
+    """The row counting the username's failures from every address (one, barring a race)."""
+    return AccessAttempt.objects.filter(username=username, ip_address__isnull=True, user_agent=ACCOUNT_WIDE)
+
+
+def is_account_wide(attempt: AccessAttempt) -> bool:
+    return attempt.ip_address is None and attempt.user_agent == ACCOUNT_WIDE
+
+
+def account_locked_until(username: str, now: datetime.datetime) -> datetime.datetime | None:
+    """The end of the username's account-wide lockout, or None when it is not locked."""
+    latest = (
+        account_attempts(username)
+        .filter(failures_since_start__gte=ACCOUNT_FAILURE_LIMIT, attempt_time__gt=now - ACCOUNT_COOLOFF)
+        .aggregate(start=Max("attempt_time"))["start"]
+    )
+    return latest + ACCOUNT_COOLOFF if latest else None
+
+
+def account_failure_recorded(username: str, request) -> bool:
+    """Count the failure axes just logged against the username's account-wide row, and lock
+    the account when it is the 20th within an hour. Returns whether the account is locked.
+
+    The row's time is where counting starts: the first failure still in the window, or,
+    once locked, the start of the lockout (failures before a lockout do not count again
+    after it). Deleting the row (the administrator lifting the lockout) starts the count
+    afresh. Side effects: creates or updates the row."""
+    now = _attempt_time(request)
+    with transaction.atomic():
+        row = account_attempts(username).select_for_update().order_by("-attempt_time").first()
+        if row is None:
+            row = AccessAttempt.objects.create(
+                username=username,
+                ip_address=None,
+                user_agent=ACCOUNT_WIDE,
+                get_data="",
+                post_data="",
+                http_accept="",
+                path_info=request.axes_path_info,
+                failures_since_start=0,
+                attempt_time=now,
+            )
+        failures = password_failures().filter(username=username, attempt_time__gte=now - ACCOUNT_FAILURE_WINDOW)
+        if row.failures_since_start >= ACCOUNT_FAILURE_LIMIT:
+            if row.attempt_time > now - ACCOUNT_COOLOFF:
+                return True
+            failures = failures.filter(attempt_time__gt=row.attempt_time)
+        else:
+            failures = failures.filter(attempt_time__gte=row.attempt_time)
+        count = failures.count()
+        locked = count >= ACCOUNT_FAILURE_LIMIT
+        row.failures_since_start = count
+        row.attempt_time = now if locked else (failures.aggregate(first=Min("attempt_time"))["first"] or now)
+        row.save(update_fields=["failures_since_start", "attempt_time"])
+    return locked
+
+
+def tell_failures_since_last_sign_in(request, username: str) -> None:
+    """Tell the account holder, as they sign in, how many failed attempts there were on their
+    account (wrong passwords from any address, and wrong sign-in codes) since their previous
+    sign-in, so that someone else's guessing does not go unnoticed."""
+    if request is None:
+        return
+    previous = AccessLog.objects.filter(username=username).aggregate(latest=Max("attempt_time"))["latest"]
+    failures = AccessFailureLog.objects.filter(username=username)
+    if previous is not None:
+        failures = failures.filter(attempt_time__gt=previous)
+    count = failures.count()
+    if count:
+        messages.warning(
+            request,
+            ngettext(
+                "There was %(n)s failed sign-in attempt on your account since your last sign-in. "
+                "If it was not you, change your password.",
+                "There were %(n)s failed sign-in attempts on your account since your last sign-in. "
+                "If they were not yours, change your password.",
+                count,
+            )
+            % {"n": count},
+            fail_silently=True,
+        )
 
 
 class RequestSizeLimitMiddleware:
@@ -95,7 +233,8 @@ class RequestSizeLimitMiddleware:
 
 class NoStoreMiddleware:
     """Pages and files seen by a signed-in user carry intelligence: no browser or proxy
-    may keep a copy."""
+    may keep a copy. A view whose response holds nothing of the user's (the service worker's
+    script) says so with ``response.holds_no_user_data = True`` and keeps its own caching."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,6 +242,8 @@ class NoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        if getattr(response, "holds_no_user_data", False):
+            return response
         if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "private, no-store"
             response["Pragma"] = "no-cache"
@@ -187,6 +328,57 @@ def has_device(user) -> bool:
     from django_otp import user_has_device
 
     return user_has_device(user, confirmed=True)
+
+
+def code_throttled_until(user) -> datetime.datetime | None:
+    """When the user may give a sign-in code again, or None when they may now.
+
+    django-otp slows down guessing on each device: after n wrong codes it refuses every code,
+    the right one too, for 2^(n-1) seconds (OTP_TOTP_THROTTLE_FACTOR). A wrong code counts on
+    every device (the authenticator app and the backup codes), so both wait alike."""
+    from django_otp import devices_for_user
+
+    waits = []
+    for device in devices_for_user(user, confirmed=True):
+        allowed, details = device.verify_is_allowed()
+        if allowed:
+            return None
+        if until := (details or {}).get("locked_until"):
+            waits.append(until)
+    return min(waits, default=None)
+
+
+def code_wait_message(until: datetime.datetime) -> str:
+    """'Wait n seconds' or 'wait n minutes (until 08:35)', rounded up."""
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    if seconds < 60:
+        return ngettext(
+            "Too many wrong codes. Wait %(n)s second and try again.",
+            "Too many wrong codes. Wait %(n)s seconds and try again.",
+            seconds,
+        ) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    at = timezone.localtime(timezone.now() + datetime.timedelta(minutes=minutes))
+    return ngettext(
+        "Too many wrong codes. Wait %(n)s minute (until %(time)s) and try again.",
+        "Too many wrong codes. Wait %(n)s minutes (until %(time)s) and try again.",
+        minutes,
+    ) % {"n": minutes, "time": at.strftime("%H:%M")}
+
+
+def record_code_failure(request, *, throttled: bool) -> None:
+    """Log a wrong sign-in code like a wrong password: a row of django-axes' failure log, its
+    path the code page, "locked out" when it was refused while django-otp made the user wait.
+    The administrator reads them with the password failures (only someone who knows the
+    password gets this far). Side effect: one failure-log row."""
+    AccessFailureLog.objects.create(
+        username=request.user.get_username(),
+        ip_address=client_ip(request) or None,
+        user_agent=get_client_user_agent(request),
+        http_accept=get_client_http_accept(request),
+        path_info=get_client_path_info(request),
+        locked_out=throttled,
+    )
 
 
 class TwoFactorMiddleware:

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from lokus import services
 from lokus.enums import Equipment
 from lokus.models import Assignment, AuditEntry
-from lokus.uploads import clean_video, sniff_video
+from lokus.uploads import clean_document, clean_video, sniff_video
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +51,24 @@ def test_confirm_keeps_only_the_sop_equipment(cast, dispatched_lokus):
     )
     assignment = Assignment.objects.get(lokus=dispatched_lokus, member=cast["member"])
     assert assignment.equipment == sorted([Equipment.SMARTPHONE.value, Equipment.ID_CARD.value])
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("clean", "name", "content", "expected"),
+    [
+        (clean_document, "surat " * 60 + ".pdf", b"%PDF-1.4\n%%EOF\n", ("surat " * 60)[:196] + ".pdf"),
+        (clean_video, "v" * 250 + ".MP4", MP4, "v" * 196 + ".mp4"),
+        (clean_document, "C:\\Users\\budi\\Surat\x1b\u202e.pdf", b"%PDF-1.4\n%%EOF\n", "Surat.pdf"),
+        (clean_document, ".pdf", b"%PDF-1.4\n%%EOF\n", "dokumen.pdf"),
+        (clean_video, "\x00\x01", MP4, "video.mp4"),
+    ],
+    ids=["long-pdf", "long-video", "folders-and-control-characters", "only-an-extension", "only-control"],
+)
+def test_the_original_name_fits_keeps_the_extension_and_holds_no_control_characters(clean, name, content, expected):
+    """A long name used to fail the upload (original_name holds 200 characters)."""
+    cleaned = clean(SimpleUploadedFile(name, content))
+    assert cleaned.original_name == expected
+    assert len(cleaned.original_name) <= 200

@@ -47,27 +47,14 @@ from lokus.models import (
     RiskAssessment,
 )
 from lokus.uploads import clean_document, clean_image
+from tests.helpers import ROLES
 from tests.lokus import builders
 
 pytestmark = pytest.mark.django_db
 
 LOGIN, DONE, BACK = "login", "done", "back"
 
-# The columns of the table, in order. None is the anonymous visitor.
-ROLES = [
-    None,
-    "partner",
-    "other_partner",
-    "kasubbid",
-    "other_kasubbid",
-    "member",
-    "coordinator",
-    "other_member",
-    "kabid",
-    "kaban",
-    "admin",
-    "norole",
-]
+# The columns of the table: tests.helpers.ROLES, in order (None is the anonymous visitor).
 
 # The world (see grid_world): "received" is the partner's undecided plan (with a PDF),
 # "other_plan" the other partner's; Wasdin lokus "composing" (team drafted: member + Korlap),
@@ -123,7 +110,12 @@ GRID = {
     "berita_acara_add":       (LOGIN, 404,   404,   404,   404,   200,   200,   404,   404,   404,   404,   404),
     "berita_acara_add:post":  (LOGIN, 404,   404,   404,   404,   DONE,  DONE,  404,   404,   404,   404,   404),
     "media_file":             (LOGIN, 404,   404,   200,   404,   200,   200,   404,   200,   200,   404,   404),
+    "media_thumbnail":        (LOGIN, 404,   404,   200,   404,   200,   200,   404,   200,   200,   404,   404),
     "access_log":             (LOGIN, 403,   403,   403,   403,   403,   403,   403,   403,   200,   403,   403),
+    # The installable field app: nothing about any lokus, the same for everyone.
+    "service_worker":         (200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200),
+    "offline":                (200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200),
+    "pwa_session":            (200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200),
 }
 # fmt: on
 
@@ -391,7 +383,7 @@ CELLS = {
         data=lambda w, c: {
             "title": "Dialog dengan koordinator aksi",
             "place": "Halaman Pusat Pemerintahan",
-            "held_at": _wib(w["running"].starts_at),
+            "held_at": _wib(timezone.now()),
             "parties": "Budi Santoso; koordinator aksi\nAKP Rahmat; Polres",
             "discussion": "Rute aksi dan batas waktu penyampaian aspirasi.",
             "copies": 2,
@@ -399,10 +391,14 @@ CELLS = {
         state=lambda w, c: BeritaAcara.objects.filter(lokus=w["running"]).count(),
     ),
     "media_file": Cell("lokus:media_file", "media", only=True),
+    "media_thumbnail": Cell("lokus:media_thumbnail", "media", only=True),
     "access_log": Cell("lokus:access_log", only=True),
+    "service_worker": Cell("lokus:service_worker", only=True),
+    "offline": Cell("lokus:offline", only=True),
+    "pwa_session": Cell("lokus:pwa_session", only=True),
 }
 
-FILE_CELLS = {"plan_attachment", "media_file"}
+FILE_CELLS = {"plan_attachment", "media_file", "media_thumbnail"}
 
 
 def _title(world, key) -> str:

@@ -55,6 +55,7 @@ from reports.models import (
     ReportVersion,
 )
 from tests.factories import UserFactory, sub_division
+from tests.helpers import ROLES
 from tests.lokus import builders as lokus_builders
 from tests.lokus import test_permission_grid as lokus_grid
 from tests.reports import builders as report_builders
@@ -64,21 +65,6 @@ pytestmark = pytest.mark.django_db
 
 LOGIN, HOME, SETUP, OUT, NEXT = "login", "home", "setup", "signed out", "back to next"
 
-ROLES = [
-    None,
-    "partner",
-    "other_partner",
-    "kasubbid",
-    "other_kasubbid",
-    "member",
-    "coordinator",
-    "other_member",
-    "kabid",
-    "kaban",
-    "admin",
-    "norole",
-]
-assert ROLES == lokus_grid.ROLES == reports_grid.ROLES
 
 # The URLs the other two grids do not cover. The cast's Kabid, Kepala Badan and
 # Administrator have their second factor (the ``client`` fixture gives it); the others have

@@ -232,6 +232,7 @@ def production_env() -> dict:
         DJANGO_MODE="production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="lokus.example.go.id",
+        SITE_URL="https://lokus.example.go.id",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
     return env
