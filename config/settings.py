@@ -5,11 +5,12 @@ Two modes, chosen by ``DJANGO_MODE``:
 * ``development`` (default): DEBUG on, a fixed development secret, SQLite in the project
   folder, e-mail printed to the console. Good for the demo and the tests.
 * ``production``: DEBUG off, a real ``SECRET_KEY`` required (the development secret is
-  refused), HTTPS-only cookies, HSTS; ``manage.py check --deploy --fail-level WARNING`` is
-  clean.
+  refused), ``SITE_URL`` required, HTTPS-only cookies, HSTS; ``manage.py check --deploy
+  --fail-level WARNING`` is clean.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +67,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside whitenoise (static files come compressed already), outside everything that
+    # writes the body.
+    "core.middleware.TextGZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +77,8 @@ MIDDLEWARE = [
     # Before anything reads the body; after the headers and the language, so that the 413
     # page is in the reader's language and carries the security headers.
     "accounts.security.RequestSizeLimitMiddleware",
+    # Control characters in the path or query, NUL in a form: 400 before any view or query.
+    "core.middleware.InputSanityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -181,8 +187,15 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if not PRODUC
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lokus@kesbangpol.tangerangkota.go.id")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Absolute address of the product, for links in e-mails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Absolute address of the product (https://lokus.example.go.id), for links in e-mails and the
+# verification links and QR codes printed on documents. Production refuses to start without
+# it; in development, unset, documents take the address of the request they are made for.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if PRODUCTION and (urlsplit(SITE_URL).scheme not in ("https", "http") or not urlsplit(SITE_URL).netloc):
+    raise ImproperlyConfigured(
+        "Production mode needs SITE_URL, the product's public address (https://...): documents print "
+        "it as their verification link."
+    )
 
 # Security headers, on in every mode; the HTTPS ones only in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -210,7 +223,8 @@ if PRODUCTION:
 
 # Brute force (django-axes): lock a username together with the address it comes from, so
 # that colleagues behind the same mobile-carrier address are not locked out; cool-offs
-# escalate (accounts.security.axes_cooloff).
+# escalate (accounts.security.axes_cooloff). Besides, 20 failures of one username from any
+# addresses within an hour lock that account for an hour (accounts.security.AxesHandler).
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = "accounts.security.axes_cooloff"
@@ -218,15 +232,18 @@ AXES_RESET_ON_SUCCESS = True
 # A refused attempt during a lockout neither restarts nor escalates it: the cool-offs are
 # the ones promised on the lockout page, counted from the failures that caused them.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# Axes' own handler, except that one request's cool-off expires only that request's attempts.
+# Axes' own handler, except that one request's cool-off expires only that request's attempts,
+# plus the per-account limit.
 AXES_HANDLER = "accounts.security.AxesHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_VERBOSE = False
-# How many reverse proxies in front of Django append to X-Forwarded-For (0: none).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
+# Reverse proxies in front of gunicorn: addresses or networks ("127.0.0.1,10.0.0.0/8").
+# X-Forwarded-For is read only when a request comes straight from one of them; anyone else
+# could write any address there and escape the lockouts (core.net.client_ip).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if PRODUCTION else [])
 
 # Two-factor sign-in (django-otp): which roles require it is set per role in the admin.
 OTP_TOTP_ISSUER = "Lokus Kesbangpol"

@@ -83,3 +83,16 @@ class AuditAction(models.TextChoices):
     ESCALATED = "escalated", _("Escalation / withdrawal raised")
     BERITA_ACARA = "berita_acara", _("Berita Acara recorded")
     FIELD_DONE = "field_done", _("Field work completed")
+
+
+class SubmissionKind(models.TextChoices):
+    """The field actions the phone's outbox may send (lokus.FieldSubmission)."""
+
+    CONFIRM = "confirm", _("Assignment confirmed (Siap)")
+    RISK = "risk", _("Risk mapping recorded")
+    CHECK_IN = "check_in", _("Started in the field (Mulai)")
+    NOTE = "note", _("Field note added")
+    MEDIA = "media", _("File uploaded")
+    BERITA_ACARA = "berita_acara", _("Berita Acara recorded")
+    MEMBER_REPORT = "member_report", _("Member report submitted")
+    ESCALATION = "escalation", _("Escalation / withdrawal raised")

@@ -2,14 +2,26 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
+from core.forms import ALL, FilterForm, choice_filter
+from core.models import AccessLog
+from core.validators import sane_datetime
 from lokus import uploads
-from lokus.enums import Equipment, EscalationKind, MediaKind, Situation
-from lokus.models import ActivityPlan, FieldNote, Kecamatan, Kelurahan, Lokus, MemberReport, RiskAssessment
+from lokus.enums import Equipment, EscalationKind, LokusState, MediaKind, PlanStatus, Situation
+from lokus.models import (
+    ActivityPlan,
+    BeritaAcara,
+    FieldNote,
+    Kecamatan,
+    Kelurahan,
+    Lokus,
+    MemberReport,
+    RiskAssessment,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_PLAN_ATTACHMENTS = 5
@@ -23,12 +35,15 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def datetime_field(label, required=True, help_text=""):
+    """A date and time typed in WIB, within the sane range (core/validators.py): a value such
+    as year 1 is refused here, before any comparison or the database could fail on it."""
     return forms.DateTimeField(
         label=label,
         required=required,
         help_text=help_text,
         widget=DateTimeLocalInput(),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        validators=[sane_datetime(label)],
     )
 
 
@@ -44,6 +59,19 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class KelurahanSelect(forms.Select):
+    """The kelurahan list, each <option> naming its kecamatan (``data-kecamatan``), so that
+    the page narrows it to the chosen kecamatan at once, without a round trip
+    (static/js/lokus.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-kecamatan"] = instance.kecamatan_id
+        return option
 
 
 class PlanForm(forms.ModelForm):
@@ -68,25 +96,12 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = ActivityPlan
-        fields = [
-            "title",
-            "category",
-            "description",
-            "organiser",
-            "organiser_contact",
-            "expected_participants",
-            "starts_at",
-            "ends_at",
-            "address",
-            "kecamatan",
-            "kelurahan",
-            "latitude",
-            "longitude",
-        ]
+        fields = ActivityPlan.STEP1_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "latitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
             "longitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
+            "kelurahan": KelurahanSelect,
         }
 
     def __init__(self, *args, on_behalf: bool = False, **kwargs):
@@ -96,17 +111,17 @@ class PlanForm(forms.ModelForm):
             del self.fields["source_agency"]
             del self.fields["source_name"]
         self.fields["kecamatan"].queryset = Kecamatan.objects.order_by("name")
-        kecamatan_id = self.data.get(self.add_prefix("kecamatan")) or self.initial.get("kecamatan")
-        kelurahan = Kelurahan.objects.select_related("kecamatan").order_by("name")
-        # All kelurahan are valid choices (the model checks they match the kecamatan); the
-        # list a person sees is narrowed to the chosen kecamatan.
-        self.fields["kelurahan"].queryset = kelurahan
-        if kecamatan_id and str(kecamatan_id).isdigit():
-            self.fields["kelurahan"].widget.choices = [("", "---------")] + [
-                (k.pk, k.name) for k in kelurahan.filter(kecamatan_id=kecamatan_id)
-            ]
-        self.fields["kecamatan"].widget.attrs.update(
-            {"hx-get": reverse("lokus:kelurahan_options"), "hx-target": "#id_kelurahan", "hx-swap": "innerHTML"}
+        # Every kelurahan is in the page, each naming its kecamatan: the page offers only the
+        # chosen kecamatan's, at once, and visibly clears a choice the kecamatan no longer
+        # fits (a list fetched after the choice used to drop a kelurahan picked meanwhile).
+        # Without script every kelurahan is listed; clean() checks the pair either way.
+        self.fields["kelurahan"].queryset = Kelurahan.objects.order_by("name")
+        self.fields["kelurahan"].widget.attrs.update(
+            {
+                "data-filter-by": self.add_prefix("kecamatan"),
+                "data-wait": _("Choose the kecamatan first"),
+                "data-cleared": _("Choose the kelurahan again: it is not in this kecamatan."),
+            }
         )
 
     def clean_starts_at(self):
@@ -130,15 +145,19 @@ class PlanForm(forms.ModelForm):
         return cleaned
 
     def clean(self):
+        # The end after the start and the kelurahan in the kecamatan are the model's rule
+        # (ActivityPlan.clean), which the ModelForm runs after this. The kelurahan is checked
+        # here first, to name the kelurahan refused: the list shown again is the kecamatan's.
         data = super().clean()
-        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", _("The end must be after the start."))
-        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
-        if kecamatan and kelurahan and kelurahan.kecamatan_id != kecamatan.pk:
-            self.add_error("kelurahan", _("This kelurahan is not in the chosen kecamatan."))
         if self.on_behalf and not data.get("source_agency") and not (data.get("source_name") or "").strip():
             self.add_error("source_name", _("Name the source of the information: a partner agency or a person."))
+        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
+        if kecamatan and kelurahan and kelurahan.kecamatan_id != kecamatan.pk:
+            self.add_error(
+                "kelurahan",
+                _("Kelurahan: %(kelurahan)s is not in the chosen kecamatan (%(kecamatan)s).")
+                % {"kelurahan": kelurahan.name, "kecamatan": kecamatan.name},
+            )
         return data
 
 
@@ -152,43 +171,39 @@ class NotChosenForm(forms.Form):
 
 
 class LokusForm(forms.ModelForm):
+    """Step 3. How the times relate (the end after the start, the meeting before the end) is
+    the model's rule (Lokus.clean), which the ModelForm runs."""
+
     assembly_at = datetime_field(_("meeting time (WIB)"), required=False)
     starts_at = datetime_field(_("schedule start (WIB)"))
     ends_at = datetime_field(_("schedule end (WIB)"))
 
     class Meta:
         model = Lokus
-        fields = [
-            "problem",
-            "location",
-            "latitude",
-            "longitude",
-            "assembly_point",
-            "assembly_at",
-            "starts_at",
-            "ends_at",
-            "risk_level",
-            "classification",
-            "surat_tugas_number",
-        ]
+        fields = Lokus.STEP3_FIELDS
         widgets = {
             "problem": forms.Textarea(attrs={"rows": 4}),
             "latitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
             "longitude": forms.NumberInput(attrs={"step": "0.000001", "inputmode": "decimal"}),
         }
 
-    def clean(self):
-        data = super().clean()
-        starts_at, ends_at, assembly_at = data.get("starts_at"), data.get("ends_at"), data.get("assembly_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", _("The end must be after the start."))
-        if assembly_at and ends_at and assembly_at >= ends_at:
-            self.add_error("assembly_at", _("The meeting time must be before the end of the schedule."))
-        return data
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField for which an id too long for the database is a wrong
+    choice (SQLite raises OverflowError on it in an ``__in`` query instead of finding
+    nothing; a single ModelChoiceField already copes)."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except OverflowError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "…"}
+            ) from None
 
 
 class TeamForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    members = IdMultipleChoiceField(
         label=_("field officers"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
@@ -212,6 +227,21 @@ class TeamForm(forms.Form):
         if members is not None and coordinator is not None and coordinator not in members:
             self.add_error("coordinator", _("The field coordinator must be one of the chosen officers."))
         return data
+
+
+class OutboxForm(forms.Form):
+    """What the phone's outbox adds to every field form it sends (lokus/submissions.py): the
+    UUID made on the phone when the officer did it, and when that was (ISO 8601 with offset).
+    Both optional: a normal post from the page has neither."""
+
+    client_uuid = forms.UUIDField(
+        required=False, error_messages={"invalid": _("The identifier of this entry is not valid.")}
+    )
+    captured_at = forms.DateTimeField(
+        required=False,
+        validators=[sane_datetime(_("time of the entry"))],
+        error_messages={"invalid": _("The time of this entry is not a valid date and time.")},
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -321,6 +351,20 @@ class BeritaAcaraForm(forms.Form):
     events = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     copies = forms.IntegerField(label=_("number of copies"), min_value=1, max_value=20, initial=2)
 
+    def __init__(self, *args, lokus: Lokus | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lokus = lokus
+
+    def clean_held_at(self):
+        held_at = self.cleaned_data["held_at"]
+        if self.lokus is not None:
+            # The model's rule (not before the lokus, not far ahead), shown on the field.
+            try:
+                BeritaAcara(lokus=self.lokus, held_at=held_at).clean()
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["held_at"]) from None
+        return held_at
+
     def clean_parties(self):
         parties = []
         for line in self.cleaned_data["parties"].splitlines():
@@ -332,3 +376,49 @@ class BeritaAcaraForm(forms.Form):
         if len(parties) > 30:
             raise ValidationError(_("At most 30 parties."))
         return parties
+
+
+# List filters ---------------------------------------------------------------------------------
+
+
+class PlanFilterForm(FilterForm):
+    q = forms.CharField(
+        label=_("Search"),
+        max_length=100,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("title, organiser, address")}),
+    )
+    status = choice_filter(_("Status"), PlanStatus.choices)
+    kecamatan = forms.ChoiceField(label=_("Kecamatan"), required=False)
+    when = forms.ChoiceField(
+        label=_("Time"),
+        choices=[("upcoming", _("upcoming and ongoing")), ("all", _("all, newest first"))],
+        required=False,
+    )
+
+    def __init__(self, data=None, **kwargs):
+        # Choices compared as strings: only the exact number of a kecamatan selects it.
+        self.base_fields["kecamatan"].choices = [("", ALL), *((str(k.pk), k.name) for k in Kecamatan.objects.all())]
+        super().__init__(data, **kwargs)
+
+    def apply(self, plans):
+        if "status" in self.values:
+            plans = plans.filter(status=self.values["status"])
+        if "kecamatan" in self.values:
+            plans = plans.filter(kecamatan_id=int(self.values["kecamatan"]))
+        if query := self.values.get("q"):
+            plans = plans.filter(
+                Q(title__icontains=query) | Q(organiser__icontains=query) | Q(address__icontains=query)
+            )
+        if self.values.get("when", "upcoming") == "upcoming":
+            return plans.filter(ends_at__gte=timezone.now()).order_by("starts_at", "pk")
+        return plans.order_by("-starts_at", "-pk")
+
+
+class LokusFilterForm(FilterForm):
+    state = choice_filter(_("Stage"), LokusState.choices)
+
+
+class AccessLogFilterForm(FilterForm):
+    kind = choice_filter(_("What"), AccessLog.Kind.choices)

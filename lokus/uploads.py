@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.images import print_rendition
+from core.images import print_rendition, thumbnail_rendition
 
 MB = 1024 * 1024
 PHOTO_MAX_BYTES = 15 * MB
@@ -35,11 +35,20 @@ class CleanFile:
     content_type: str
     size: int
     print_rendition: ContentFile | None = None  # photos: a small JPEG for official documents
+    thumbnail: ContentFile | None = None  # photos: a smaller JPEG for the pages
 
 
-def _original_name(upload) -> str:
-    name = (getattr(upload, "name", "") or "berkas").replace("\\", "/").split("/")[-1]
-    return name[:200]
+ORIGINAL_NAME_MAX = 200  # max_length of PlanAttachment/FieldMedia.original_name
+
+
+def _original_name(upload, ext: str, fallback: str) -> str:
+    """The sender's file name, shown and offered on download, with the extension of what is
+    stored: no folders, no control characters, and shortened to fit, keeping the extension
+    (a phone may give a long generated name; a long one must not fail the upload)."""
+    name = (getattr(upload, "name", "") or "").replace("\\", "/").split("/")[-1]
+    name = "".join(char for char in name if char.isprintable())
+    stem = name.rsplit(".", 1)[0].strip() or fallback
+    return f"{stem[: ORIGINAL_NAME_MAX - len(ext) - 1]}.{ext}"
 
 
 def _check_size(upload, limit: int) -> None:
@@ -81,9 +90,13 @@ def clean_image(upload, limit: int = PHOTO_MAX_BYTES) -> CleanFile:
         image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
         ext, content_type = "jpg", "image/jpeg"
     data = out.getvalue()
-    stem = _original_name(upload).rsplit(".", 1)[0] or "foto"
     return CleanFile(
-        ContentFile(data, name=f"upload.{ext}"), f"{stem}.{ext}", content_type, len(data), print_rendition(image)
+        ContentFile(data, name=f"upload.{ext}"),
+        _original_name(upload, ext, "foto"),
+        content_type,
+        len(data),
+        print_rendition(image),
+        thumbnail_rendition(image),
     )
 
 
@@ -121,8 +134,8 @@ def clean_video(upload) -> CleanFile:
         raise ValidationError(_("Only MP4, MOV, 3GP or WebM videos are accepted."), code="video_format")
     ext, content_type = sniffed
     upload.seek(0)
-    stem = _original_name(upload).rsplit(".", 1)[0] or "video"
-    return CleanFile(ContentFile(upload.read(), name=f"upload.{ext}"), f"{stem}.{ext}", content_type, upload.size)
+    name = _original_name(upload, ext, "video")
+    return CleanFile(ContentFile(upload.read(), name=f"upload.{ext}"), name, content_type, upload.size)
 
 
 def clean_document(upload) -> CleanFile:
@@ -130,8 +143,8 @@ def clean_document(upload) -> CleanFile:
     if _head(upload, 5) == b"%PDF-":
         _check_size(upload, DOCUMENT_MAX_BYTES)
         upload.seek(0)
-        stem = _original_name(upload).rsplit(".", 1)[0] or "dokumen"
-        return CleanFile(ContentFile(upload.read(), name="upload.pdf"), f"{stem}.pdf", "application/pdf", upload.size)
+        name = _original_name(upload, "pdf", "dokumen")
+        return CleanFile(ContentFile(upload.read(), name="upload.pdf"), name, "application/pdf", upload.size)
     try:
         return clean_image(upload, DOCUMENT_MAX_BYTES)
     except ValidationError as error:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lokus.views import field, lokus, plans
+from lokus.views import field, lokus, plans, pwa
 
 app_name = "lokus"
 
@@ -32,5 +32,11 @@ urlpatterns = [
     path("tugas/<int:pk>/eskalasi/", field.escalate, name="escalate"),
     path("tugas/<int:pk>/berita-acara/", field.berita_acara_add, name="berita_acara_add"),
     path("berkas/<int:pk>/", field.media_file, name="media_file"),
+    path("berkas/<int:pk>/kecil/", field.media_thumbnail, name="media_thumbnail"),
     path("log-akses/", lokus.access_log, name="access_log"),
+    # The installable field app: the service worker (at the root, so that it controls
+    # /tugas/), its offline page, and the outbox's session check.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("luring/", pwa.offline, name="offline"),
+    path("luring/sesi/", pwa.session_state, name="pwa_session"),
 ]

@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -51,10 +52,19 @@ def _stamp(user, classification: str) -> str:
     }
 
 
-def _verification(code: str) -> dict:
+def _absolute(path: str, request: HttpRequest | None) -> str:
+    """The full address of a page of the product, as a document prints it: under SITE_URL
+    (always set in production); in development without it, under the address the request
+    came to; outside any request (bench/pdf_report.py), the path alone."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _verification(code: str, request: HttpRequest | None) -> dict:
     if not code:
         return {}
-    url = settings.SITE_URL.rstrip("/") + reverse("reports:verify_document", args=[code])
+    url = _absolute(reverse("reports:verify_document", args=[code]), request)
     return {"verification_code": code, "verification_url": url, "qr": qr_data_uri(url)}
 
 
@@ -90,12 +100,13 @@ def _safe_name(text: str) -> str:
 
 
 @in_document_language
-def surat_tugas(lokus: Lokus, user) -> Document:
-    """The assignment letter of a dispatched lokus."""
+def surat_tugas(lokus: Lokus, user, *, request: HttpRequest | None = None) -> Document:
+    """The assignment letter of a dispatched lokus (``request``: the download's, for the
+    verification link's address)."""
     team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
     context = {
         **_letterhead(),
-        **_verification(lokus.verification_code),
+        **_verification(lokus.verification_code, request),
         "lokus": lokus,
         "plan": lokus.plan,
         "team": team,
@@ -128,15 +139,16 @@ def berita_acara(record: BeritaAcara, user) -> Document:
 
 
 @in_document_language
-def laporan(report: ActivityReport, user) -> Document:
-    """The Laporan Hasil Kegiatan at its current version: marked DRAF until approved."""
+def laporan(report: ActivityReport, user, *, request: HttpRequest | None = None) -> Document:
+    """The Laporan Hasil Kegiatan at its current version: marked DRAF until approved
+    (``request``: the download's, for the verification link's address)."""
     lokus = report.lokus
     log = list(report.log.select_related("actor"))
     media = list(report.included_media.select_related("assignment__member").order_by("created_at", "pk"))
     photos = [{"media": m, "src": photo_data_uri(m)} for m in media if m.kind == MediaKind.PHOTO]
     context = {
         **_letterhead(),
-        **(_verification(report.verification_code) if report.approved_at else {}),
+        **(_verification(report.verification_code, request) if report.approved_at else {}),
         "report": report,
         "lokus": lokus,
         "plan": lokus.plan,

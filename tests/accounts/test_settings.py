@@ -4,12 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SCRUBBED = {"DJANGO_MODE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+SCRUBBED = {"DJANGO_MODE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL"}
 
 
 def run_manage(*args, **env):
@@ -41,6 +42,18 @@ def test_production_refuses_debug():
     assert "DEBUG must be off" in result.stderr
 
 
+@pytest.mark.parametrize("site_url", [None, "", "lokus.example.go.id", "https://"])
+def test_production_refuses_to_start_without_its_address(site_url):
+    """Documents print SITE_URL as their verification link: a missing or partial one would
+    send whoever checks a paper to another address."""
+    env = {"DJANGO_MODE": "production", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "lokus.example.go.id"}
+    if site_url is not None:
+        env["SITE_URL"] = site_url
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Production mode needs SITE_URL" in result.stderr
+
+
 def test_production_check_deploy_is_clean():
     result = run_manage(
         "check",
@@ -50,6 +63,7 @@ def test_production_check_deploy_is_clean():
         DJANGO_MODE="production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="lokus.example.go.id",
+        SITE_URL="https://lokus.example.go.id",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

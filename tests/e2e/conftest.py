@@ -89,7 +89,8 @@ def sign_in(page, live_server, username, password=TEST_PASSWORD):
         page.fill("input[name=token]", totp_now(page.inner_text("[data-testid=secret]")))
         page.click("main form button[type=submit]")
         page.wait_for_selector("[data-testid=backup-codes]")
-        page.click("main a.btn-primary")
+        page.check("[data-testid=codes-saved]")
+        page.click("[data-testid=codes-continue]")
     elif "/masuk/kode/" in page.url:
         page.fill("input[name=token]", backup_code(username))
         page.click("main form button[type=submit]")

@@ -20,6 +20,7 @@ from PIL import Image
 
 from accounts.models import Notification, Qualification
 from accounts.services import notify
+from core import navigation
 from lokus import selectors, services
 from lokus.enums import (
     AssignmentState,
@@ -60,6 +61,12 @@ def shown(client, response) -> list[str]:
 
 def message_texts(response, level: int) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request) if m.level == level]
+
+
+def in_indonesian(msgid: str) -> str:
+    """A message as the product shows it (in its language, Indonesian)."""
+    with translation.override("id"):
+        return translation.gettext(msgid)
 
 
 def wib(moment) -> str:
@@ -108,7 +115,8 @@ def test_plan_form_rerenders_typed_values_when_the_end_is_before_the_start(clien
     response = client_for("partner").post(reverse("lokus:plan_create"), typed)
 
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"ends_at"}
+    # The model's rule (ActivityPlan.clean), shown on the field, once.
+    assert response.context["form"].errors == {"ends_at": [in_indonesian("The end must be after the start.")]}
     html = response.content.decode()
     assert 'value="Pawai budaya Cisadane"' in html
     assert 'value="Paguyuban Seni Uji"' in html
@@ -124,10 +132,13 @@ def test_plan_form_refuses_a_kelurahan_outside_the_kecamatan(client_for, cast):
     response = client_for("partner").post(reverse("lokus:plan_create"), plan_form(kelurahan=elsewhere.pk))
 
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"kelurahan"}
-    # The kelurahan list offered is the chosen kecamatan's own.
-    offered = {value for value, _label in response.context["form"].fields["kelurahan"].widget.choices if value}
-    assert offered == set(Kelurahan.objects.filter(kecamatan=tangerang).values_list("pk", flat=True))
+    message = in_indonesian("Kelurahan: %(kelurahan)s is not in the chosen kecamatan (%(kecamatan)s).")
+    assert response.context["form"].errors == {
+        "kelurahan": [message % {"kelurahan": elsewhere.name, "kecamatan": tangerang.name}]
+    }
+    # Every kelurahan names its kecamatan, so that the page offers the chosen kecamatan's own.
+    offered = re.findall(r'<option value="(\d+)"[^>]* data-kecamatan="(\d+)"', response.content.decode())
+    assert {(int(k), int(c)) for k, c in offered} == set(Kelurahan.objects.values_list("pk", "kecamatan_id"))
     assert not ActivityPlan.objects.exists()
 
 
@@ -240,6 +251,29 @@ def test_kasubbid_chooses_a_plan_and_a_second_decision_is_refused_with_a_message
     plan.refresh_from_db()
     assert (plan.status, plan.decided_by) == (PlanStatus.CHOSEN, cast["kasubbid"])
     assert AuditEntry.objects.count() == audit
+
+
+@pytest.mark.parametrize(
+    ("name", "can_decide"),
+    [("partner", False), ("kasubbid", True), ("other_kasubbid", True), ("kabid", False), ("kaban", False)],
+)
+def test_the_decision_is_offered_exactly_to_whoever_may_take_it(client_for, cast, plan, name, can_decide):
+    detail = client_for(name).get(reverse("lokus:plan_detail", args=[plan.pk]))
+    assert detail.context["can_decide"] is can_decide
+    assert ('data-testid="decision"' in detail.content.decode()) is can_decide
+
+
+@pytest.mark.parametrize("name", ["partner", "kabid", "kaban"])
+def test_deciding_an_already_decided_plan_is_a_403_to_whoever_may_not_decide(client_for, cast, chosen_lokus, name):
+    plan = chosen_lokus.plan
+    client = client_for(name)
+    audit = AuditEntry.objects.count()
+    assert client.post(reverse("lokus:plan_choose", args=[plan.pk])).status_code == 403
+    for reason in ("Rutin", ""):  # no form errors for whoever may not decide at all
+        response = client.post(reverse("lokus:plan_not_chosen", args=[plan.pk]), {"reason": reason})
+        assert response.status_code == 403
+    plan.refresh_from_db()
+    assert (plan.status, AuditEntry.objects.count()) == (PlanStatus.CHOSEN, audit)
 
 
 def test_not_chosen_needs_a_reason(client_for, cast, plan):
@@ -471,6 +505,24 @@ def test_a_second_dispatch_is_refused_with_a_message(client_for, cast, ready_lok
     assert 'data-testid="manage"' not in detail.content.decode()
 
 
+@pytest.mark.parametrize("url_name", ["lokus:edit", "lokus:team"])
+def test_a_dispatched_lokus_sends_its_kasubbid_back_with_the_reason(client_for, cast, dispatched_lokus, url_name):
+    client = client_for("kasubbid")
+    url = reverse(url_name, args=[dispatched_lokus.pk])
+    before = AuditEntry.objects.count()
+    with translation.override("id"):
+        reason = translation.gettext("The team was already dispatched; the lokus can no longer be changed.")
+    for send in (lambda: client.get(url), lambda: client.post(url, {"problem": "Diubah setelah dikirim."})):
+        response = send()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("lokus:detail", args=[dispatched_lokus.pk])
+        assert message_texts(response, levels.ERROR) == [reason]
+        client.get(response["Location"])  # shows the message, as a browser would, and clears it
+    dispatched_lokus.refresh_from_db()
+    assert dispatched_lokus.problem != "Diubah setelah dikirim."
+    assert AuditEntry.objects.count() == before
+
+
 def test_lokus_edit_saves_the_details(client_for, cast, chosen_lokus):
     client = client_for("kasubbid")
     form = client.get(reverse("lokus:edit", args=[chosen_lokus.pk])).context["form"]
@@ -492,7 +544,10 @@ def test_lokus_edit_saves_the_details(client_for, cast, chosen_lokus):
         },
     )
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"ends_at", "assembly_at"}
+    assert response.context["form"].errors == {
+        "ends_at": [in_indonesian("The end must be after the start.")],
+        "assembly_at": [in_indonesian("The meeting time must be before the end of the schedule.")],
+    }
     chosen_lokus.refresh_from_db()
     assert chosen_lokus.problem == ""
 
@@ -851,3 +906,31 @@ def test_a_notification_never_redirects_off_site(client_for, cast):
     notification = Notification.objects.get(recipient=cast["member"])
     response = client_for("member").post(reverse("notification_open", args=[notification.pk]))
     assert response["Location"] == reverse("notifications")
+
+
+# The menu ------------------------------------------------------------------------------------
+
+OFFICE = {"lokus:plan_create", "lokus:plan_list", "lokus:plan_calendar", "lokus:list"}
+MENU = {
+    "partner": {"lokus:plan_create", "lokus:plan_list"},
+    "other_partner": {"lokus:plan_create", "lokus:plan_list"},
+    "kasubbid": OFFICE,
+    "other_kasubbid": OFFICE,
+    "member": {"lokus:assignments"},
+    "coordinator": {"lokus:assignments"},
+    "other_member": {"lokus:assignments"},
+    "kabid": OFFICE,
+    "kaban": (OFFICE - {"lokus:plan_create"}) | {"lokus:access_log"},
+    "admin": set(),
+    "norole": set(),
+}
+
+
+@pytest.mark.parametrize("name", list(MENU))
+def test_the_menu_offers_each_role_the_lokus_pages_it_may_open(client_for, cast, name):
+    """The entries' tests are the predicates the pages themselves check."""
+    offered = {item.url_name for item in navigation.items_for(cast[name]) if item.url_name.startswith("lokus:")}
+    assert offered == MENU[name]
+    client = client_for(name)
+    for url_name in offered:
+        assert client.get(reverse(url_name)).status_code == 200, url_name

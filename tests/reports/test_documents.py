@@ -28,6 +28,7 @@ from lokus.models import AuditEntry, BeritaAcara
 from reports import documents, services
 from reports.enums import ReportState
 from reports.models import DocumentDownload, DocumentKind, Letterhead
+from tests.helpers import ROLES
 from tests.lokus import builders as lokus_builders
 from tests.reports import builders
 
@@ -157,7 +158,7 @@ def ba_data(lokus, **overrides) -> dict:
     data = {
         "title": "Dialog dengan koordinator aksi",
         "place": "Ruang rapat Pusat Pemerintahan",
-        "held_at": lokus.starts_at + timedelta(hours=1),
+        "held_at": timezone.now(),  # minutes of what was just seen (never dated ahead)
         "parties": [
             {"name": "Budi Santoso", "position": "Koordinator aksi"},
             {"name": "AKP Rahmat Hidayat", "position": "Kapolsek Tangerang"},
@@ -346,20 +347,6 @@ def test_documents_stay_indonesian_when_the_reader_uses_english(cast, client_for
 
 # Who may download, and the record of each download ----------------------------------------
 
-ROLES = [
-    None,
-    "partner",
-    "other_partner",
-    "kasubbid",
-    "other_kasubbid",
-    "member",
-    "coordinator",
-    "other_member",
-    "kabid",
-    "kaban",
-    "admin",
-    "norole",
-]
 TEAM_AND_LEADERS = {"member", "coordinator", "kasubbid", "kabid", "kaban"}
 REPORT_READERS = {"coordinator", "kasubbid", "kabid", "kaban"}
 URLS = ["surat_tugas", "berita_acara_pdf", "report_pdf", "downloads"]
@@ -601,7 +588,7 @@ def ba_form(lokus, **overrides) -> dict:
     data = {
         "title": "Kesepakatan pembubaran massa",
         "place": "Depan gerbang Pusat Pemerintahan",
-        "held_at": timezone.localtime(lokus.starts_at + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "parties": " Budi Santoso ; Koordinator aksi \nAKP Rahmat Hidayat; Kapolsek Tangerang\n\nIbu Sari\n",
         "discussion": "Batas waktu aksi dan jalur pembubaran.",
         "agreements": "Massa bubar pukul 12.30 WIB lewat Jl. KS Tubun.",

@@ -6,7 +6,8 @@ the enforcement itself is under test (the ``client`` fixture would give the seco
 
 import base64
 import datetime
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import time_machine
@@ -140,8 +141,68 @@ def test_a_wrong_code_does_not_enrol(cast, clock):
 
     assert response.status_code == 200
     assert response.context["form"].errors
-    assert not TOTPDevice.objects.filter(user=cast["kabid"], confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user=cast["kabid"]).exists(), "not even an unconfirmed device"
     assert client.get(reverse("home"))["Location"] == reverse(SETUP)
+
+
+def test_opening_the_setup_page_stores_no_device(cast, clock):
+    """GET never writes: the key being enrolled waits in the session until a code confirms it."""
+    client = sign_in("kabid")
+
+    first = client.get(reverse(SETUP))
+    again = client.get(reverse(SETUP))
+
+    assert first.status_code == again.status_code == 200
+    assert not TOTPDevice.objects.filter(user=cast["kabid"]).exists()
+    assert not StaticDevice.objects.filter(user=cast["kabid"]).exists()
+    # The same key on every visit of the session, so the app scanned first still matches.
+    assert first.context["secret"] == again.context["secret"]
+    assert first.context["qr"] == again.context["qr"]
+
+
+def test_enrolment_stores_the_key_shown_and_the_code_is_used_up(cast, clock):
+    client = sign_in("kabid")
+    key, _codes = enrol(client)
+
+    device = TOTPDevice.objects.get(user=cast["kabid"])
+    assert device.confirmed
+    assert device.bin_key == key
+    assert StaticDevice.objects.get(user=cast["kabid"]).token_set.count() == 10
+    # The code that confirmed the enrolment does not sign in again within its time step.
+    sign_out(client)
+    replay = sign_in("kabid")
+    assert replay.post(reverse(VERIFY), {"token": code(key)}).status_code == 200
+    assert path_of(replay.get(reverse("home"))) == reverse(VERIFY)
+
+
+def test_another_session_gets_another_key(cast, clock):
+    first = sign_in("kabid").get(reverse(SETUP)).context["secret"]
+    second = sign_in("kabid").get(reverse(SETUP)).context["secret"]
+    assert first != second
+    assert not TOTPDevice.objects.filter(user=cast["kabid"]).exists()
+
+
+def test_an_unconfirmed_device_left_by_an_older_release_is_replaced(cast, clock):
+    TOTPDevice.objects.create(user=cast["kabid"], name="authenticator", confirmed=False)
+    client = sign_in("kabid")
+
+    key, _codes = enrol(client)
+
+    assert [(d.confirmed, d.bin_key) for d in TOTPDevice.objects.filter(user=cast["kabid"])] == [(True, key)]
+
+
+def test_a_second_session_cannot_enrol_another_key_afterwards(cast, clock):
+    other = sign_in("kasubbid")
+    other_secret = other.get(reverse(SETUP)).context["secret"].replace(" ", "")
+    other_key = base64.b32decode(other_secret + "=" * (-len(other_secret) % 8))
+    key, _codes = enrol(sign_in("kasubbid"))
+
+    late = other.post(reverse(SETUP), {"token": code(other_key)})
+
+    assert late.status_code == 302
+    assert late["Location"] == reverse("home")
+    assert [d.bin_key for d in TOTPDevice.objects.filter(user=cast["kasubbid"])] == [key]
+    assert StaticToken.objects.filter(device__user=cast["kasubbid"]).count() == 10
 
 
 # The next sign-in -----------------------------------------------------------------------------
@@ -309,3 +370,87 @@ def test_device_secrets_are_not_in_the_admin(client, cast):
     client.force_login(cast["admin"])
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+
+
+# The enrolment pages: header, backup codes to keep --------------------------------------------
+
+
+def header_of(response) -> str:
+    return re.search(r'<header class="topbar">(.*?)</header>', response.content.decode(), re.DOTALL).group(1)
+
+
+def assert_sign_out_only(header: str) -> None:
+    """Brand, language switch and sign-out: every menu link would lead back to the page. (The
+    phone's outbox stays: it is hidden unless it holds something, and its link to sign in
+    again is for a session that ended.)"""
+    assert 'class="menu"' not in header
+    assert "{#" not in header, "a template comment leaked into the page"
+    links = re.sub(r'<details class="outbox".*?</details>', "", header, flags=re.DOTALL)
+    assert re.findall(r'<a [^>]*href="([^"]*)"', links) == [reverse("home")], "the brand only"
+    logout = re.escape(reverse("logout"))
+    sign_out_form = re.search(rf'<form [^>]*action="{logout}"[^>]*>', header).group(0)
+    assert 'method="post"' in sign_out_form and "data-outbox-logout" in sign_out_form
+    assert f'action="{reverse("set_language")}"' in header
+
+
+def test_the_setup_page_offers_only_sign_out_while_enrolment_is_required(cast, clock):
+    client = sign_in("kabid")
+
+    assert_sign_out_only(header_of(client.get(reverse(SETUP))))
+    # A wrong code shows the page again, still without the menu.
+    assert_sign_out_only(header_of(client.post(reverse(SETUP), {"token": "000000"})))
+
+
+def test_the_code_page_offers_only_sign_out(cast, clock):
+    client = sign_in("kabid")
+    enrol(client)
+    sign_out(client)
+    clock.shift(datetime.timedelta(minutes=1))
+
+    client = sign_in("kabid")
+
+    assert_sign_out_only(header_of(client.get(reverse(VERIFY))))
+
+
+def test_voluntary_enrolment_keeps_the_menu(cast, clock):
+    client = sign_in("kasubbid")
+
+    page = client.get(reverse(SETUP))
+
+    assert 'class="menu"' in header_of(page)
+    assert f'href="{reverse("password_change")}"' in header_of(page)
+
+
+def test_the_backup_codes_can_be_downloaded_and_must_be_confirmed(cast, clock):
+    client = sign_in("kabid")
+    page = client.get(reverse(SETUP))
+    secret = page.context["secret"].replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+
+    done = client.post(reverse(SETUP), {"token": code(key)})
+
+    html = done.content.decode()
+    codes = done.context["codes"]
+    assert set(codes) == set(StaticToken.objects.filter(device__user=cast["kabid"]).values_list("token", flat=True))
+    # Still the enrolment: the way on is the confirmation below, not the menu.
+    assert_sign_out_only(header_of(done))
+    # The download is the file itself, in the link.
+    link = re.search(r'<a [^>]*download="lokus-kode-cadangan.txt"[^>]*>', html).group(0)
+    href = re.search(r'href="data:text/plain;charset=utf-8,([^"]*)"', link).group(1)
+    lines = unquote(href).split("\n")
+    assert lines[0] == "Kode cadangan Lokus untuk kabid, dibuat 3 Maret 2025 15:00 WIB"
+    assert [line for line in lines if line in codes] == codes
+    # Print: the codes sit in the area the print stylesheet keeps; the button needs JavaScript.
+    area = re.search(r'<div class="print-area">(.*?)</div>', html, re.DOTALL).group(1)
+    assert all(f"<code>{c}</code>" in area for c in codes)
+    assert re.search(r"<button [^>]*hidden data-print", html)
+    # Continue: the browser holds the form until the box is ticked, with or without JavaScript.
+    home = re.escape(reverse("home"))
+    form = re.search(rf'<form method="get" action="{home}">(.*?)</form>', html, re.DOTALL).group(1)
+    assert re.search(r'<input type="checkbox" id="codes-saved" required', form)
+    assert "Saya sudah menyimpan kode cadangan" in form
+    assert 'data-enabled-by="codes-saved"' in form
+    # Nothing of the page stays behind to be fetched again: the session holds no code.
+    session = str(dict(client.session.items()))
+    assert not [c for c in codes if c in session]
+    assert client.get(reverse("home")).status_code == 200
