@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench audit clean
+.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench bench-phone audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ audit: setup-dev
 
 bench: setup-dev
 	$(BIN)/python bench/pdf_report.py
+
+# Needs Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
+bench-phone: setup-dev
+	$(BIN)/python bench/phone_budget.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
