@@ -207,8 +207,8 @@ def camera_photo(seed: int) -> bytes:
 def running_lokus(users: dict, title: str, start, hours: int, members: list, korlap, number: str):
     """A Wasdin lokus dispatched to ``members``, everyone confirmed and started (steps 3-5)."""
     from lokus import services
-    from lokus.demo import _plan, _prepare
-    from lokus.enums import Equipment, PlanCategory
+    from lokus.demo import _into_the_field, _plan, _prepare
+    from lokus.enums import PlanCategory
 
     plan, _new = _plan(
         users["mitra.polres"],
@@ -225,23 +225,7 @@ def running_lokus(users: dict, title: str, start, hours: int, members: list, kor
     kasubbid = users["kasubbid.wasdin"]
     lokus = services.plan_choose(user=kasubbid, plan_id=plan.pk)
     _prepare(lokus, kasubbid, members, korlap, number)
-    services.lokus_dispatch(user=kasubbid, lokus_id=lokus.pk)
-    for member in members:
-        services.assignment_confirm(user=member, lokus_id=lokus.pk, equipment=list(Equipment.values))
-    services.risk_record(
-        user=korlap,
-        lokus_id=lokus.pk,
-        data={
-            "threats": "Massa terkonsentrasi di satu titik.",
-            "access_routes": "Jalan utama",
-            "exit_routes": "Jalan samping kantor",
-            "security_contact": "Polsek setempat",
-            "go": True,
-            "notes": "",
-        },
-    )
-    for member in members:
-        services.assignment_check_in(user=member, lokus_id=lokus.pk)
+    _into_the_field(lokus, kasubbid, members, korlap)
     return lokus
 
 

@@ -71,6 +71,27 @@ def _prepare(lokus, kasubbid, members, coordinator, number):
     services.lokus_set_team(user=kasubbid, lokus_id=lokus.pk, members=members, coordinator=coordinator)
 
 
+ROUTINE_RISK = {
+    "threats": "Massa terkonsentrasi di satu titik.",
+    "access_routes": "Jalan utama",
+    "exit_routes": "Jalan samping kantor",
+    "security_contact": "Polsek setempat",
+    "go": True,
+    "notes": "",
+}
+
+
+def _into_the_field(lokus, kasubbid, members, coordinator, risk=ROUTINE_RISK):
+    """Steps 3-5 up to field work: dispatch, every member "Siap" with all equipment, the
+    coordinator's risk mapping (go), every member "Mulai"."""
+    services.lokus_dispatch(user=kasubbid, lokus_id=lokus.pk)
+    for member in members:
+        services.assignment_confirm(user=member, lokus_id=lokus.pk, equipment=list(Equipment.values))
+    services.risk_record(user=coordinator, lokus_id=lokus.pk, data=risk)
+    for member in members:
+        services.assignment_check_in(user=member, lokus_id=lokus.pk)
+
+
 def seed(users: dict) -> None:
     polres, kelurahan = users["mitra.polres"], users["mitra.kelurahan"]
     wasdin, wasbang = users["kasubbid.wasdin"], users["kasubbid.wasbang"]
@@ -180,14 +201,12 @@ def seed(users: dict) -> None:
     if new:
         lokus = services.plan_choose(user=wasdin, plan_id=plan.pk)
         _prepare(lokus, wasdin, [a2, a3], a3, "800.1.11.1/902-Kesbangpol/DEMO")
-        services.lokus_dispatch(user=wasdin, lokus_id=lokus.pk)
-        equipment = [e.value for e in Equipment]
-        for member in (a2, a3):
-            services.assignment_confirm(user=member, lokus_id=lokus.pk, equipment=equipment)
-        services.risk_record(
-            user=a3,
-            lokus_id=lokus.pk,
-            data={
+        _into_the_field(
+            lokus,
+            wasdin,
+            [a2, a3],
+            a3,
+            risk={
                 "threats": "Massa dari dua kubu, potensi adu mulut.",
                 "access_routes": "Jl. Keroncong Raya",
                 "exit_routes": "Gang belakang balai menuju Jl. Gatot Subroto",
@@ -196,8 +215,6 @@ def seed(users: dict) -> None:
                 "notes": "",
             },
         )
-        for member in (a2, a3):
-            services.assignment_check_in(user=member, lokus_id=lokus.pk)
         services.field_note_add(
             user=a2,
             lokus_id=lokus.pk,

@@ -1,8 +1,8 @@
 """Demo activity reports at every stage of steps 6-15, made through the real services."""
 
 from lokus import services as lokus_services
-from lokus.demo import _at, _plan, _prepare
-from lokus.enums import Equipment, PlanCategory, Situation
+from lokus.demo import _at, _into_the_field, _plan, _prepare
+from lokus.enums import PlanCategory, Situation
 from reports import services
 from reports.enums import ReportState
 from reports.models import ActivityReport
@@ -34,23 +34,8 @@ def _field_done_lokus(title, kelurahan_code, days, users, kasubbid, members, kor
         return None
     lokus = lokus_services.plan_choose(user=kasubbid, plan_id=plan.pk)
     _prepare(lokus, kasubbid, members, korlap, number)
-    lokus_services.lokus_dispatch(user=kasubbid, lokus_id=lokus.pk)
+    _into_the_field(lokus, kasubbid, members, korlap)
     for member in members:
-        lokus_services.assignment_confirm(user=member, lokus_id=lokus.pk, equipment=[e.value for e in Equipment])
-    lokus_services.risk_record(
-        user=korlap,
-        lokus_id=lokus.pk,
-        data={
-            "threats": "Massa terkonsentrasi di satu titik.",
-            "access_routes": "Jalan utama",
-            "exit_routes": "Jalan samping kantor",
-            "security_contact": "Polsek setempat",
-            "go": True,
-            "notes": "",
-        },
-    )
-    for member in members:
-        lokus_services.assignment_check_in(user=member, lokus_id=lokus.pk)
         lokus_services.field_note_add(
             user=member,
             lokus_id=lokus.pk,
