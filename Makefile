@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench bench-phone audit clean
+.PHONY: demo test setup setup-dev migrate run lint messages check-messages bench bench-phone bench-http audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,11 @@ setup-dev: $(VENV)/.dev
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
+# The web server, one background worker and the scheduler together (Procfile, honcho);
+# Ctrl-C stops all three.
 demo: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST)
+	PATH="$(abspath $(BIN)):$$PATH" PYTHONUNBUFFERED=1 HOST=$(HOST) $(BIN)/honcho start
 
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -58,6 +60,11 @@ bench: setup-dev
 # Needs Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 bench-phone: setup-dev
 	$(BIN)/python bench/phone_budget.py
+
+# The busy pages at scale under gunicorn and wrk (Debian package wrk), on the PostgreSQL
+# database DATABASE_URL names; seeds it with seed_scale first when it holds no scale data.
+bench-http: setup-dev
+	$(BIN)/python bench/http.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -5,9 +5,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import security, services
-from accounts.models import Agency, Qualification, RolePolicy, SubDivision, User
+from accounts.enums import MailStatus
+from accounts.models import Agency, OutgoingMail, Qualification, RolePolicy, SubDivision, User
 
 admin.site.site_header = _("Lokus administration")
 admin.site.site_title = _("Lokus administration")
@@ -128,6 +130,58 @@ class RolePolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """The e-mail copies of notifications and how their delivery went, for the administrator
+    to see mail that failed after every retry and send it again. Read-only; the subject and
+    the text are not shown: they name plans and reports, which are field content."""
+
+    list_display = (
+        "created_at",
+        "recipient",
+        "address",
+        "is_urgent",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    )
+    list_filter = ("status", "is_urgent")
+    search_fields = ("address", "recipient__username", "recipient__full_name")
+    list_select_related = ("recipient",)
+    fields = (
+        "recipient",
+        "address",
+        "is_urgent",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_send_again_permission(self, request):
+        return request.user.has_perm("accounts.change_outgoingmail")
+
+    @admin.action(description=pgettext_lazy("e-mail", "Send again"), permissions=["send_again"])
+    def send_again(self, request, queryset):
+        failed = list(queryset.filter(status=MailStatus.FAILED).values_list("pk", flat=True))
+        queued = services.mail_send_again(failed)
+        self.message_user(request, _("%(n)s failed e-mail(s) queued to be sent again.") % {"n": queued})
 
 
 class SignInLockoutAdmin(AccessAttemptAdmin):

@@ -22,3 +22,12 @@ class AgencyKind(models.TextChoices):
     KECAMATAN = "kecamatan", _("Kecamatan office")
     MASYARAKAT = "masyarakat", _("Public (Masyarakat)")
     OTHER = "other", _("Other")
+
+
+class MailStatus(models.TextChoices):
+    """Where an outgoing e-mail is: waiting for a worker (or its next attempt), handed to the
+    mail server, or given up after the last retry (the administrator may send it again)."""
+
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

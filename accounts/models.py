@@ -4,10 +4,13 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
-from accounts.enums import AgencyKind, Role
+from accounts.enums import AgencyKind, MailStatus, Role
 from accounts.validators import validate_nip, validate_phone
+from core.models import StateModelMixin
 
 
 class SubDivision(models.Model):
@@ -174,6 +177,54 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutgoingMail(StateModelMixin, models.Model):
+    """One e-mail copy of a notification, written in the same transaction as the notification
+    and sent by a background worker (accounts.tasks.deliver_mail) with retries. The row is the
+    record of the delivery: the task queue only carries its id."""
+
+    recipient = models.ForeignKey(User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="+")
+    address = models.EmailField(_("address"))
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("message"))
+    is_urgent = models.BooleanField(_("urgent"), default=False)
+    status = FSMField(_("status"), default=MailStatus.QUEUED, choices=MailStatus.choices, protected=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The error's kind and the server's answer, never the message or a credential.
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The retry sweep: queued mail whose attempt is due.
+            models.Index(fields=["status", "next_attempt_at"], name="outgoingmail_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_status_display()})"
+
+    @transition(field=status, source=MailStatus.QUEUED, target=MailStatus.SENT)
+    def mark_sent(self, *, at) -> None:
+        self.attempts += 1
+        self.sent_at = at
+        self.last_error = ""
+
+    @transition(field=status, source=MailStatus.QUEUED, target=MailStatus.FAILED)
+    def mark_failed(self, *, error: str) -> None:
+        self.attempts += 1
+        self.last_error = error
+
+    @transition(field=status, source=MailStatus.FAILED, target=MailStatus.QUEUED)
+    def requeue(self, *, at) -> None:
+        """Send again (the administrator's action): a fresh round of attempts."""
+        self.attempts = 0
+        self.next_attempt_at = at
 
 
 class RolePolicy(models.Model):

@@ -38,6 +38,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accessfailurelog",
+        # The outgoing e-mail list; "change" is the send-again action (the rows are read-only).
+        "accounts.view_outgoingmail",
+        "accounts.change_outgoingmail",
     ],
 }
 

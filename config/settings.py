@@ -57,14 +57,22 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    # Background jobs: Django's Tasks API (the django-tasks backport until Django 6) and its
+    # database backend, whose db_worker processes share the queue through the database.
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "accounts",
     "lokus",
     "reports",
+    "monev",
     "home",
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the one log line per request cover every answer, even the
+    # ones the middleware below gives without reaching a view.
+    "core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside whitenoise (static files come compressed already), outside everything that
@@ -181,12 +189,67 @@ if not PRODUCTION:
 
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media-not-served/"
+# Where uploads live: "local" (MEDIA_ROOT, shared by every app server over NFS or the like) or
+# "s3", an S3-compatible bucket through django-storages. Either way every read and write goes
+# through Django's storage API, and files reach people only through the views that check
+# access and stream them (core.views.private_file). The bucket is private; any URL it is
+# asked for (the admin's "currently" link) is signed and expires in MEDIA_URL_EXPIRE_SECONDS.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "s3":
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            # Unset: AWS itself; set for MinIO, Ceph, Garage, a cloud's S3 service.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            # Unset: boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an instance role).
+            "access_key": env.str("AWS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("AWS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("AWS_LOCATION", default=""),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=None),  # "path" for MinIO
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("MEDIA_URL_EXPIRE_SECONDS", default=60),
+            "custom_domain": None,  # a custom domain would give unsigned, public URLs
+            "file_overwrite": False,
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured("MEDIA_STORAGE must be 'local' or 's3'.")
 
 # E-mail: console in development, SMTP (EMAIL_URL) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if not PRODUCTION else "smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lokus@kesbangpol.tangerangkota.go.id")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that does not answer must not hold a worker (and the mail's row lock) for long.
+EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", default=20)
+
+# Background jobs (README "Background jobs"). The database backend in every mode: the e-mail
+# job is written in the same transaction as the notification it belongs to, and any number of
+# `manage.py db_worker` processes, on any machine, take jobs from the one database.
+# TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs jobs inside the web
+# process after the commit instead (the tests do that; no worker needed).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# Seconds to wait before each retry of an e-mail the server refused or did not take; after
+# the last one the mail is marked failed and the administrator may send it again.
+MAIL_RETRY_SECONDS = env.list("MAIL_RETRY_SECONDS", cast=int, default=[60, 5 * 60, 15 * 60, 60 * 60])
+# Queued mail whose attempt is this many seconds overdue (its job was lost: a worker killed in
+# the middle of it) gets a new job from the periodic sweep (manage.py run_periodic).
+MAIL_SWEEP_AFTER_SECONDS = env.int("MAIL_SWEEP_AFTER_SECONDS", default=5 * 60)
+# /readyz reports the worker as not seen when no job started or finished for this long; the
+# scheduler enqueues a heartbeat job every minute.
+READYZ_WORKER_MINUTES = env.int("READYZ_WORKER_MINUTES", default=5)
+
 # Absolute address of the product (https://lokus.example.go.id), for links in e-mails and the
 # verification links and QR codes printed on documents. Production refuses to start without
 # it; in development, unset, documents take the address of the request they are made for.
@@ -209,6 +272,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # A load balancer probes the health checks over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -255,13 +320,45 @@ SESSION_IDLE_MINUTES = 30
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Content-Security-Policy (django-csp): no inline script or style anywhere.
+# The monitoring map (monev/views_map.py): the tile server, OpenStreetMap's by default; an
+# intranet sets its own, an address or a path on this site (/tiles/{z}/{x}/{y}.png). Empty: no
+# tiles, the markers on a plain background. The attribution is HTML (the map shows it as such).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
+
+def tile_origin(url: str) -> str | None:
+    """The origin the map's tile images come from, for the CSP's img-src (None: this site,
+    or no tiles at all); a {s} subdomain becomes the wildcard "*.". Refuses anything else."""
+    if not url:
+        return None
+    refused = ImproperlyConfigured(
+        "MAP_TILE_URL must be an http(s) address or a path on this site, with {z}, {x} and {y}."
+    )
+    if not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise refused
+    if url.startswith("/") and not url.startswith("//"):
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc.removeprefix("{s}.")
+    if parts.scheme not in ("https", "http") or not host or set(host) & set("{}@*/ ;,'\"\\"):
+        raise refused
+    return f"{parts.scheme}://{'*.' if parts.netloc.startswith('{s}.') else ''}{host}"
+
+
+MAP_TILE_ORIGIN = tile_origin(MAP_TILE_URL)
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere. Images from this
+# site, data: URIs and the map's tile server only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([MAP_TILE_ORIGIN] if MAP_TILE_ORIGIN else [])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "media-src": ["'self'"],
@@ -279,13 +376,40 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# Logs (core/observability.py): every record through one console handler, with the id of the
+# request it belongs to; LOG_FORMAT=json writes JSON lines for a log collector. One line per
+# request (lokus.request); a request slower than SLOW_REQUEST_MS is logged at WARNING.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+SLOW_REQUEST_MS = env.int("SLOW_REQUEST_MS", default=2000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint reports every layout step at INFO; only its warnings matter here.
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "core.observability.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default configuration gives these handlers of their own; here they write
+        # through the root's only, once and in the chosen format.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # WeasyPrint reports every layout step at INFO; only its warnings matter here.
         "weasyprint": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -41,6 +41,13 @@ def client_ip(request) -> str:
     return str(hop)
 
 
+def peer_is_trusted_proxy(request) -> bool:
+    """Whether the direct peer is one of ``settings.TRUSTED_PROXIES``, whose headers
+    (X-Forwarded-For, X-Request-ID) may be believed."""
+    peer = _address(request.META.get("REMOTE_ADDR", ""))
+    return peer is not None and _is_trusted(peer, _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def _address(text: str) -> Address | None:
     try:
         address = ipaddress.ip_address(text.strip())

@@ -63,6 +63,12 @@ def pytest_configure(config):
 
     # Hashing strength is not under test; it would only slow every login down.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background jobs run in the test process right after the commit (accounts.tasks), so that
+    # e-mail still lands in mail.outbox; tests/ops runs real db_worker processes.
+    from django.core.signals import setting_changed
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,8 @@ EXPECTED = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accessfailurelog",
+        "accounts.view_outgoingmail",
+        "accounts.change_outgoingmail",
         "lokus.view_kecamatan",
         "lokus.add_kecamatan",
         "lokus.change_kecamatan",
