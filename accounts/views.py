@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -7,13 +6,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Notification
+from core.views import paginate
 
 
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     rows = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
-    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    # Counted only a few pages ahead: a recipient of 100,000 notifications costs no more.
+    page = paginate(request, rows, 30)
     return render(request, "accounts/notifications.html", {"page": page})
 
 

@@ -76,6 +76,8 @@ class AccessLog(AppendOnlyModel):
         verbose_name_plural = _("access records")
         ordering = ["-created_at", "-pk"]
         permissions = [("view_access_records", "Can see who viewed classified objects")]
+        # The access log, newest first, a page at a time.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="access_newest_first")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.object_id}"

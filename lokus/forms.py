@@ -2,19 +2,21 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
+from core.enums import Classification
 from core.forms import ALL, FilterForm, choice_filter
 from core.models import AccessLog
 from core.validators import sane_datetime
-from lokus import uploads
-from lokus.enums import Equipment, EscalationKind, LokusState, MediaKind, PlanStatus, Situation
+from lokus import selectors, uploads
+from lokus.enums import Equipment, EscalationKind, LokusState, MediaKind, PlanCategory, PlanStatus, RiskLevel, Situation
 from lokus.models import (
     ActivityPlan,
     BeritaAcara,
+    Escalation,
     FieldNote,
     Kecamatan,
     Kelurahan,
@@ -381,6 +383,16 @@ class BeritaAcaraForm(forms.Form):
 # List filters ---------------------------------------------------------------------------------
 
 
+def hidden_date_filter() -> forms.DateField:
+    """A day (WIB) a link sets, kept through the list's filter form and its pages."""
+    return forms.DateField(required=False, widget=forms.HiddenInput, validators=[sane_datetime(_("Day"))])
+
+
+def hidden_id_filter() -> forms.IntegerField:
+    """A number a link sets (a sub-division, a kecamatan): any other value is ignored."""
+    return forms.IntegerField(required=False, min_value=1, max_value=10**12, widget=forms.HiddenInput)
+
+
 class PlanFilterForm(FilterForm):
     q = forms.CharField(
         label=_("Search"),
@@ -389,13 +401,32 @@ class PlanFilterForm(FilterForm):
         strip=True,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("title, organiser, address")}),
     )
-    status = choice_filter(_("Status"), PlanStatus.choices)
+    status = choice_filter(_("Status"), [*PlanStatus.choices, (selectors.NOT_DECLINED, _("received or chosen"))])
     kecamatan = forms.ChoiceField(label=_("Kecamatan"), required=False)
     when = forms.ChoiceField(
         label=_("Time"),
-        choices=[("upcoming", _("upcoming and ongoing")), ("all", _("all, newest first"))],
+        choices=[
+            ("upcoming", _("upcoming and ongoing")),
+            ("all", _("all, newest first")),
+            # The home page's queue of plans to decide continues here, in the same order.
+            ("waiting", _("all, longest waiting first")),
+        ],
         required=False,
     )
+    # The calendar's "and N more" of one day links here: the plans running on that day.
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[sane_datetime(_("Day"))],
+    )
+    category = choice_filter(_("Category"), PlanCategory.choices)
+    # The monitoring dashboard's figures (monev) link here with these: plans received within
+    # a period (days in WIB), counting for a sub-division, declined for a reason.
+    received_since = hidden_date_filter()
+    received_until = hidden_date_filter()
+    sub_division = hidden_id_filter()
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, data=None, **kwargs):
         # Choices compared as strings: only the exact number of a kecamatan selects it.
@@ -403,21 +434,94 @@ class PlanFilterForm(FilterForm):
         super().__init__(data, **kwargs)
 
     def apply(self, plans):
-        if "status" in self.values:
-            plans = plans.filter(status=self.values["status"])
+        status = self.values.get("status")
+        if status == selectors.NOT_DECLINED:
+            plans = plans.exclude(status=PlanStatus.NOT_CHOSEN)
+        elif status:
+            plans = plans.filter(status=status)
         if "kecamatan" in self.values:
             plans = plans.filter(kecamatan_id=int(self.values["kecamatan"]))
         if query := self.values.get("q"):
             plans = plans.filter(
                 Q(title__icontains=query) | Q(organiser__icontains=query) | Q(address__icontains=query)
             )
-        if self.values.get("when", "upcoming") == "upcoming":
+        plans = self._monitoring(plans)
+        if day := self.values.get("day"):
+            # In the calendar's order, whatever the time filter says.
+            return selectors.plans_on_day(plans, day).order_by("starts_at", "pk")
+        when = self.values.get("when", "upcoming")
+        if when == "upcoming":
             return plans.filter(ends_at__gte=timezone.now()).order_by("starts_at", "pk")
+        if when == "waiting":
+            return plans.order_by("submitted_at", "pk")
         return plans.order_by("-starts_at", "-pk")
+
+    def _monitoring(self, plans):
+        v = self.values
+        if "category" in v:
+            plans = plans.filter(category=v["category"])
+        if "received_since" in v:
+            plans = plans.filter(submitted_at__gte=selectors.day_bounds(v["received_since"])[0])
+        if "received_until" in v:
+            plans = plans.filter(submitted_at__lt=selectors.day_bounds(v["received_until"])[1])
+        if "sub_division" in v:
+            plans = plans.filter(selectors.plans_of_sub_divisions([v["sub_division"]]))
+        if "reason" in v:
+            plans = plans.filter(status=PlanStatus.NOT_CHOSEN).alias(reason_key=selectors.reason_key())
+            plans = plans.filter(reason_key=selectors.reason_key(Value(v["reason"])))
+        return plans
 
 
 class LokusFilterForm(FilterForm):
-    state = choice_filter(_("Stage"), LokusState.choices)
+    state = choice_filter(
+        _("Stage"), [(selectors.IN_PROGRESS, _("In progress (dispatched or in the field)")), *LokusState.choices]
+    )
+    # The home page's queue of teams yet to confirm links here.
+    team = choice_filter(_("Team"), [(selectors.UNCONFIRMED, _("members yet to confirm"))])
+    risk_level = choice_filter(_("Risk level"), RiskLevel.choices)
+    classification = choice_filter(_("Classification"), Classification.choices)
+    # The monitoring dashboard's figures (monev) link here with these: lokus of a
+    # sub-division and kecamatan, chosen within a period, with an escalation of a kind raised
+    # within a period (days in WIB).
+    sub_division = hidden_id_filter()
+    kecamatan = hidden_id_filter()
+    chosen_since = hidden_date_filter()
+    chosen_until = hidden_date_filter()
+    escalation = forms.ChoiceField(choices=EscalationKind.choices, required=False, widget=forms.HiddenInput)
+    escalated_since = hidden_date_filter()
+    escalated_until = hidden_date_filter()
+
+    def apply(self, lokus):
+        state = self.values.get("state")
+        if state == selectors.IN_PROGRESS:
+            lokus = selectors.lokus_in_progress(lokus)
+        elif state:
+            lokus = lokus.filter(state=state)
+        if self.values.get("team") == selectors.UNCONFIRMED:
+            lokus = selectors.with_unconfirmed_members(lokus)
+        return self._monitoring(lokus)
+
+    def _monitoring(self, lokus):
+        v = self.values
+        for name in ("risk_level", "classification"):
+            if name in v:
+                lokus = lokus.filter(**{name: v[name]})
+        if "sub_division" in v:
+            lokus = lokus.filter(sub_division_id=v["sub_division"])
+        if "kecamatan" in v:
+            lokus = lokus.filter(plan__kecamatan_id=v["kecamatan"])
+        if "chosen_since" in v:
+            lokus = lokus.filter(created_at__gte=selectors.day_bounds(v["chosen_since"])[0])
+        if "chosen_until" in v:
+            lokus = lokus.filter(created_at__lt=selectors.day_bounds(v["chosen_until"])[1])
+        if "escalation" in v:
+            raised = Q(kind=v["escalation"])
+            if "escalated_since" in v:
+                raised &= Q(raised_at__gte=selectors.day_bounds(v["escalated_since"])[0])
+            if "escalated_until" in v:
+                raised &= Q(raised_at__lt=selectors.day_bounds(v["escalated_until"])[1])
+            lokus = lokus.filter(pk__in=Escalation.objects.filter(raised).values("lokus_id"))
+        return lokus
 
 
 class AccessLogFilterForm(FilterForm):

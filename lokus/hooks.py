@@ -3,22 +3,25 @@
 A lower app never imports a higher one: the reports app registers a lookup here (in
 ``ReportsConfig.ready``) that says which lokus already have a team report, so that the
 work queue's step-6 prompt ("compile and send the team report") gives way to the report's
-own task once the report exists. A lookup takes a list of lokus ids and returns the set of
-those that have a report."""
+own task once the report exists. A lookup takes the name of a field that holds a lokus id
+(an ``OuterRef`` target, such as ``"lokus_id"`` on an assignment) and returns a condition
+that is true where that lokus has a report: the work queue filters on it in the database,
+however many lokus a Korlap has coordinated."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from functools import reduce
 
-REPORT_LOOKUPS: list[Callable[[list[int]], Iterable[int]]] = []
+from django.db.models import Q
+
+REPORT_LOOKUPS: list[Callable[[str], Q]] = []
 
 
-def register_report_lookup(lookup: Callable[[list[int]], Iterable[int]]) -> None:
+def register_report_lookup(lookup: Callable[[str], Q]) -> None:
     if lookup not in REPORT_LOOKUPS:
         REPORT_LOOKUPS.append(lookup)
 
 
-def lokus_with_report(lokus_ids: Iterable[int]) -> set[int]:
-    """Which of these lokus have a team report (no query when there are none to ask about)."""
-    ids = list(lokus_ids)
-    if not ids:
-        return set()
-    return {pk for lookup in REPORT_LOOKUPS for pk in lookup(ids)}
+def without_report(lokus_field: str) -> Q:
+    """A condition true where the lokus named by ``lokus_field`` has no team report (always
+    true when no app keeps reports)."""
+    return reduce(lambda q, lookup: q & ~Q(lookup(lokus_field)), REPORT_LOOKUPS, Q())

@@ -230,7 +230,14 @@ class ActivityPlan(StateModelMixin, models.Model):
         verbose_name_plural = _("activity plans")
         ordering = ["starts_at", "pk"]
         permissions = [("decide_activityplan", "Can choose a plan as lokus or mark it not chosen")]
-        indexes = [models.Index(fields=["status", "starts_at"]), models.Index(fields=["starts_at", "ends_at"])]
+        indexes = [
+            models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["starts_at", "ends_at"]),
+            # The Kasubbid's plans to decide, longest waiting first (the home queue and its list).
+            models.Index(fields=["status", "submitted_at", "id"], name="plan_waiting"),
+            # A partner's own plans, newest first (the home page's latest plans).
+            models.Index(fields=["submitted_by", "-submitted_at"], name="plan_submitter_latest"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="plan_ends_after_start"),
         ]
@@ -346,7 +353,12 @@ class Lokus(StateModelMixin, models.Model):
             ("view_all_lokus", "Can see every lokus (leadership)"),
             ("coordinate_lokus", "Is the field coordinator of this lokus (object permission)"),
         ]
-        indexes = [models.Index(fields=["state", "starts_at"]), models.Index(fields=["starts_at", "ends_at"])]
+        indexes = [
+            models.Index(fields=["state", "starts_at"]),
+            models.Index(fields=["starts_at", "ends_at"]),
+            # The lokus list, newest first, a page at a time.
+            models.Index(fields=["-starts_at", "-id"], name="lokus_newest_first"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["surat_tugas_number"], condition=~Q(surat_tugas_number=""), name="lokus_surat_tugas_unique"
@@ -467,6 +479,12 @@ class Assignment(StateModelMixin, models.Model):
         verbose_name = _("team assignment")
         verbose_name_plural = _("team assignments")
         ordering = ["-is_coordinator", "member__full_name"]
+        indexes = [
+            # A member's own assignments by state: the open ones of the home queue.
+            models.Index(fields=["member", "state"], name="assignment_member_state"),
+            # The teams with members yet to confirm (step 4): few rows, read on the Kasubbid's home.
+            models.Index(fields=["lokus"], condition=Q(state=AssignmentState.ASSIGNED), name="assignment_unconfirmed"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["lokus", "member"], name="assignment_member_once"),
             models.UniqueConstraint(fields=["lokus"], condition=Q(is_coordinator=True), name="assignment_one_korlap"),

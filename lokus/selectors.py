@@ -6,8 +6,29 @@ Whatever a user may see comes from the permission-limited querysets and checks o
 
 import datetime
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from asgiref.local import Local
+from django.core.signals import request_finished, request_started
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower, Trim
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -32,10 +53,38 @@ from lokus.models import (
     StepStandard,
 )
 
+# The Mutu Baku rows, read at most once per request: kept from a request's first read to its
+# end, and forgotten when the admin changes a row (post_save, post_delete). Outside a request
+# (commands, tests calling selectors directly) every call reads the table.
+_request = Local()
+
 
 def step_standards() -> dict[int, StepStandard]:
-    """The 15 Mutu Baku rows by step number (one query)."""
-    return {s.number: s for s in StepStandard.objects.all()}
+    """The 15 Mutu Baku rows by step number (one query per request at most)."""
+    standards = getattr(_request, "standards", None)
+    if standards is None:
+        standards = {s.number: s for s in StepStandard.objects.all()}
+        if getattr(_request, "active", False):
+            _request.standards = standards
+    return standards
+
+
+def _request_begins(**kwargs) -> None:
+    _request.active, _request.standards = True, None
+
+
+def _request_ends(**kwargs) -> None:
+    _request.active, _request.standards = False, None
+
+
+def _standards_changed(**kwargs) -> None:
+    _request.standards = None
+
+
+request_started.connect(_request_begins, dispatch_uid="lokus.selectors.standards.begin")
+request_finished.connect(_request_ends, dispatch_uid="lokus.selectors.standards.end")
+post_save.connect(_standards_changed, sender=StepStandard, dispatch_uid="lokus.selectors.standards.saved")
+post_delete.connect(_standards_changed, sender=StepStandard, dispatch_uid="lokus.selectors.standards.deleted")
 
 
 @dataclass
@@ -117,6 +166,9 @@ def lokus_timings(lokus: Lokus, assignments: list[Assignment], standards) -> lis
 
 # Work queues on the home page -------------------------------------------------------------------
 
+# How many tasks of one kind the home page shows; the rest is counted and linked to the list.
+QUEUE_LIMIT = 10
+
 
 @dataclass
 class Task:
@@ -132,114 +184,245 @@ class Task:
         return self.due_at is not None and timezone.now() > self.due_at
 
 
+@dataclass
+class Queue:
+    """One kind of work on the home page: the tasks of its first rows by due time (at most
+    ``QUEUE_LIMIT``), how many there are in all, and the list page that holds them all
+    (``url``, filtered to this kind)."""
+
+    label: str | Promise
+    tasks: list[Task]
+    total: int
+    url: str
+
+    @property
+    def rest(self) -> int:
+        return max(self.total - len(self.tasks), 0)
+
+
 def sort_tasks(tasks: list[Task]) -> list[Task]:
+    """Overdue first, then soonest due; tasks without a due time last."""
     far = timezone.now() + datetime.timedelta(days=3650)
     return sorted(tasks, key=lambda t: (not t.overdue, t.due_at or far))
 
 
-def work_queue(user) -> list[Task]:
-    """What awaits this user now, overdue first, then soonest due."""
-    standards = step_standards()
-    tasks: list[Task] = []
-    if permissions.can_decide_plans(user):
-        for plan in permissions.plans_for(user).filter(status=PlanStatus.RECEIVED).select_related("kecamatan"):
-            timing = plan_decision_timing(plan, standards)
-            tasks.append(
-                Task(
-                    plan.title,
-                    _("Choose or decline as lokus (step 2)"),
-                    reverse("lokus:plan_detail", args=[plan.pk]),
-                    timing.due_at,
-                    2,
-                    [plan.kecamatan.name],
-                )
-            )
-    if permissions.is_lokus_manager(user):
-        own = permissions.managed_lokus(user).select_related("plan")
-        for lokus in own.filter(state=LokusState.COMPOSING):
-            timing = _timing(standards, 3, lokus.created_at)
-            tasks.append(
-                Task(
-                    lokus.plan.title,
-                    _("Compose and dispatch the team (step 3)"),
-                    reverse("lokus:detail", args=[lokus.pk]),
-                    timing.due_at,
-                    3,
-                )
-            )
-        waiting = (
-            own.filter(state=LokusState.DISPATCHED)
-            .annotate(unconfirmed=Count("assignments", filter=Q(assignments__state=AssignmentState.ASSIGNED)))
-            .filter(unconfirmed__gt=0)
-        )
-        for lokus in waiting:
-            timing = _timing(standards, 4, lokus.dispatched_at)
-            tasks.append(
-                Task(
-                    lokus.plan.title,
-                    _("%(n)s member(s) yet to confirm (step 4)") % {"n": lokus.unconfirmed},
-                    reverse("lokus:detail", args=[lokus.pk]),
-                    timing.due_at,
-                    4,
-                )
-            )
-        for lokus in own.filter(state=LokusState.RUNNING):
-            tasks.append(
-                Task(
-                    lokus.plan.title,
-                    _("Team in the field (step 5)"),
-                    reverse("lokus:detail", args=[lokus.pk]),
-                    field_work_due(lokus),
-                    5,
-                )
-            )
-    if permissions.sees_all_lokus(user):
-        in_progress = Lokus.objects.filter(state__in=[LokusState.DISPATCHED, LokusState.RUNNING]).select_related(
-            "plan", "sub_division"
-        )
-        for lokus in in_progress:
-            tasks.append(
-                Task(
-                    lokus.plan.title,
-                    _("Lokus in progress (%(sub)s)") % {"sub": lokus.sub_division.short_name},
-                    reverse("lokus:detail", args=[lokus.pk]),
-                    field_work_due(lokus),
-                    5,
-                )
-            )
-    # The member's own steps 4-5; and the Korlap's step 6 from the moment field work is done
-    # until the report exists, when the report's own task (reports.selectors.report_tasks)
-    # takes over: the reports app tells which lokus have one (lokus.hooks).
-    compiling = Q(is_coordinator=True, lokus__state=LokusState.FIELD_DONE)
-    mine = list(
-        permissions.assignments_for(user)
-        .filter(~Q(state=AssignmentState.REPORTED) | compiling)
-        .select_related("lokus__plan")
-        .select_related("lokus__risk_assessment")
+def plus_standard(start: str, standard: StepStandard | None):
+    """``start`` (a datetime column) plus the step's standard time, as a database
+    expression (NULL when the step has no standard)."""
+    if standard is None:
+        return Value(None, output_field=DateTimeField())
+    return ExpressionWrapper(
+        F(start) + Value(standard.duration, output_field=DurationField()), output_field=DateTimeField()
     )
-    with_report = hooks.lokus_with_report(a.lokus_id for a in mine if _compiles_report(a))
-    for assignment in mine:
-        lokus = assignment.lokus
-        url = reverse("lokus:assignment", args=[lokus.pk])
-        if assignment.state == AssignmentState.ASSIGNED:
-            timing = _timing(standards, 4, lokus.dispatched_at)
-            tasks.append(
-                Task(lokus.plan.title, _('Read the assignment and confirm "Siap" (step 4)'), url, timing.due_at, 4)
+
+
+def _list_url(name: str, **params) -> str:
+    return f"{reverse(name)}?{urlencode(params)}"
+
+
+def bounded_queue(label, kind: QuerySet, order: list, fields: list[str], make_task, url: str, limit: int) -> Queue:
+    """The first ``limit`` rows of ``kind`` in ``order`` (by due time), as ``values()`` of
+    ``fields`` (annotations included), each made a task, and the count of all rows of the
+    kind. One query, the same however long the queue is: an inner query picks the first
+    rows' ids from the kind's own table (the joins for the titles then touch only those),
+    and the count is an uncorrelated subquery the database computes once, from an index
+    where it can."""
+    total = Subquery(
+        kind.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")[:1]
+    )
+    first = kind.order_by(*order).values("pk")[:limit]
+    fetched = list(
+        kind.filter(pk__in=first).annotate(queue_total=total).order_by(*order).values(*fields, "queue_total")
+    )
+    return Queue(label, [make_task(row) for row in fetched], fetched[0]["queue_total"] if fetched else 0, url)
+
+
+def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
+    """What awaits this user in steps 2-6, kind by kind (the kinds the user has, those with
+    work in them): each kind's first ``limit`` rows by due time (overdue first, then soonest
+    due), ordered and cut in the database, with the count of the rest and the list that
+    holds them."""
+    standards = step_standards()
+    queues: list[Queue] = []
+    if permissions.can_decide_plans(user):
+        queues.append(
+            bounded_queue(
+                _("Plans to decide (step 2)"),
+                permissions.plans_for(user)
+                .filter(status=PlanStatus.RECEIVED)
+                .annotate(due=plus_standard("submitted_at", standards.get(2))),
+                # The due time is the submission plus a constant: its order is the submission's.
+                ["submitted_at", "pk"],
+                ["pk", "title", "due", "kecamatan__name"],
+                lambda plan: Task(
+                    plan["title"],
+                    _("Choose or decline as lokus (step 2)"),
+                    reverse("lokus:plan_detail", args=[plan["pk"]]),
+                    plan["due"],
+                    2,
+                    [plan["kecamatan__name"]],
+                ),
+                _list_url("lokus:plan_list", status=PlanStatus.RECEIVED, when="waiting"),
+                limit,
             )
-        elif assignment.state != AssignmentState.REPORTED:
-            what = _("Run the lokus and submit your report (step 5)")
-            if assignment.is_coordinator and not hasattr(lokus, "risk_assessment"):
-                what = _("Record the risk mapping before the team starts (step 5)")
-            tasks.append(Task(lokus.plan.title, what, url, field_work_due(lokus), 5))
-        if _compiles_report(assignment) and lokus.pk not in with_report:
-            timing = _timing(standards, 6, lokus.field_done_at)
-            tasks.append(Task(lokus.plan.title, _("Compile and send the team report (step 6)"), url, timing.due_at, 6))
-    return sort_tasks(tasks)
+        )
+    if permissions.is_lokus_manager(user):
+        own = permissions.managed_lokus(user)
+        queues += [
+            bounded_queue(
+                _("Teams to compose (step 3)"),
+                own.filter(state=LokusState.COMPOSING).annotate(due=plus_standard("created_at", standards.get(3))),
+                ["created_at", "pk"],
+                ["pk", "plan__title", "due"],
+                lambda lokus: Task(
+                    lokus["plan__title"],
+                    _("Compose and dispatch the team (step 3)"),
+                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    lokus["due"],
+                    3,
+                ),
+                _list_url("lokus:list", state=LokusState.COMPOSING),
+                limit,
+            ),
+            bounded_queue(
+                _("Teams yet to confirm (step 4)"),
+                with_unconfirmed_members(own.filter(state=LokusState.DISPATCHED)).annotate(
+                    due=plus_standard("dispatched_at", standards.get(4)), unconfirmed=_count(_unconfirmed())
+                ),
+                ["dispatched_at", "pk"],
+                ["pk", "plan__title", "due", "unconfirmed"],
+                lambda lokus: Task(
+                    lokus["plan__title"],
+                    _("%(n)s member(s) yet to confirm (step 4)") % {"n": lokus["unconfirmed"]},
+                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    lokus["due"],
+                    4,
+                ),
+                _list_url("lokus:list", state=LokusState.DISPATCHED, team=UNCONFIRMED),
+                limit,
+            ),
+            bounded_queue(
+                _("Teams in the field (step 5)"),
+                own.filter(state=LokusState.RUNNING),
+                ["ends_at", "pk"],  # field_work_due: the schedule's end
+                ["pk", "plan__title", "ends_at"],
+                lambda lokus: Task(
+                    lokus["plan__title"],
+                    _("Team in the field (step 5)"),
+                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    lokus["ends_at"],
+                    5,
+                ),
+                _list_url("lokus:list", state=LokusState.RUNNING),
+                limit,
+            ),
+        ]
+    if permissions.sees_all_lokus(user):
+        queues.append(
+            bounded_queue(
+                _("Lokus in progress"),
+                lokus_in_progress(Lokus.objects.all()),
+                ["ends_at", "pk"],
+                ["pk", "plan__title", "ends_at", "sub_division__short_name"],
+                lambda lokus: Task(
+                    lokus["plan__title"],
+                    _("Lokus in progress (%(sub)s)") % {"sub": lokus["sub_division__short_name"]},
+                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    lokus["ends_at"],
+                    5,
+                ),
+                _list_url("lokus:list", state=IN_PROGRESS),
+                limit,
+            )
+        )
+    queues += _assignment_queues(user, standards, limit)
+    return [queue for queue in queues if queue.total]
 
 
-def _compiles_report(assignment: Assignment) -> bool:
-    """Step 6 is the Korlap's once the lokus's field work is done."""
-    return assignment.is_coordinator and assignment.lokus.state == LokusState.FIELD_DONE
+def _unconfirmed() -> QuerySet[Assignment]:
+    """The assignments of the outer lokus still awaiting the member's "Siap"."""
+    return Assignment.objects.filter(lokus=OuterRef("pk"), state=AssignmentState.ASSIGNED)
+
+
+def _count(rows: QuerySet, by: str = "lokus"):
+    """The number of ``rows`` (a queryset correlated on ``by`` with OuterRef) as a subquery:
+    no join and no GROUP BY on the outer query, so that its ORDER BY and LIMIT stay cheap."""
+    return Coalesce(Subquery(rows.order_by().values(by).annotate(n=Count("pk")).values("n")), 0)
+
+
+# The lokus list's filters beyond a single stage (``lokus.forms.LokusFilterForm``), which the
+# home queues link to: the same rows as the queue, page after page.
+IN_PROGRESS = "in_progress"  # a value of the stage filter: dispatched or in the field
+UNCONFIRMED = "unconfirmed"  # a value of the team filter: members yet to confirm
+
+
+def lokus_in_progress(lokus: QuerySet[Lokus]) -> QuerySet[Lokus]:
+    return lokus.filter(state__in=[LokusState.DISPATCHED, LokusState.RUNNING])
+
+
+def with_unconfirmed_members(lokus: QuerySet[Lokus]) -> QuerySet[Lokus]:
+    return lokus.filter(Exists(_unconfirmed()))
+
+
+# An assignment is open (the member's steps 4-5) until the member's own report is in.
+OPEN_ASSIGNMENT = [AssignmentState.ASSIGNED, AssignmentState.CONFIRMED, AssignmentState.CHECKED_IN]
+
+
+def _assignment_queues(user, standards, limit: int) -> list[Queue]:
+    """The member's own steps 4-5; and the Korlap's step 6 from the moment field work is
+    done until the report exists, when the report's own task (reports.selectors) takes
+    over: the reports app tells which lokus have one (lokus.hooks)."""
+    mine = permissions.assignments_for(user)
+    open_rows = mine.filter(state__in=OPEN_ASSIGNMENT).annotate(
+        due=Case(
+            When(state=AssignmentState.ASSIGNED, then=plus_standard("lokus__dispatched_at", standards.get(4))),
+            default=F("lokus__ends_at"),  # field_work_due: the schedule's end
+            output_field=DateTimeField(),
+        ),
+        has_risk=Exists(RiskAssessment.objects.filter(lokus=OuterRef("lokus_id"))),
+    )
+    compiling = (
+        mine.filter(is_coordinator=True, lokus__state=LokusState.FIELD_DONE)
+        .filter(hooks.without_report("lokus_id"))
+        .annotate(due=plus_standard("lokus__field_done_at", standards.get(6)))
+    )
+    return [
+        bounded_queue(
+            _("My assignments (steps 4-5)"),
+            open_rows,
+            [F("due").asc(nulls_last=True), "pk"],
+            ["state", "is_coordinator", "has_risk", "lokus_id", "lokus__plan__title", "due"],
+            _open_assignment_task,
+            # The member's list shows open assignments first.
+            reverse("lokus:assignments"),
+            limit,
+        ),
+        bounded_queue(
+            _("Team reports to compile (step 6)"),
+            compiling,
+            [F("due").asc(nulls_last=True), "pk"],
+            ["lokus_id", "lokus__plan__title", "due"],
+            lambda row: Task(
+                row["lokus__plan__title"],
+                _("Compile and send the team report (step 6)"),
+                reverse("lokus:assignment", args=[row["lokus_id"]]),
+                row["due"],
+                6,
+            ),
+            reverse("lokus:assignments"),
+            limit,
+        ),
+    ]
+
+
+def _open_assignment_task(row: dict) -> Task:
+    title, url = row["lokus__plan__title"], reverse("lokus:assignment", args=[row["lokus_id"]])
+    if row["state"] == AssignmentState.ASSIGNED:
+        return Task(title, _('Read the assignment and confirm "Siap" (step 4)'), url, row["due"], 4)
+    what = _("Run the lokus and submit your report (step 5)")
+    if row["is_coordinator"] and not row["has_risk"]:
+        what = _("Record the risk mapping before the team starts (step 5)")
+    return Task(title, what, url, row["due"], 5)
 
 
 def recent_escalations(user, limit: int = 5) -> QuerySet[Escalation]:
@@ -262,48 +445,81 @@ def plan_timeline(plan: ActivityPlan) -> QuerySet[AuditEntry]:
 
 # Calendar ----------------------------------------------------------------------------------------
 
+# How many plans a day of the week calendar lists (the day view: a page's worth); the rest
+# of the day is counted and linked to the plan list of that day.
+CALENDAR_PER_DAY = 5
+CALENDAR_PER_DAY_VIEW = 25
+# A value of the plan list's status filter: what the calendar shows (every plan but those
+# marked not chosen).
+NOT_DECLINED = "not_declined"
 
-def overlapping_plan_ids(plans: list[ActivityPlan]) -> set[int]:
-    """Plans whose time overlaps another plan in the list (clashes to watch)."""
+
+def overlapping_plan_ids(spans: list[tuple[int, datetime.datetime, datetime.datetime]]) -> set[int]:
+    """Plans whose time overlaps another plan's (clashes to watch). ``spans``: (pk, start,
+    end) in start order. One pass: a plan that starts before the latest end so far overlaps
+    the plan holding that end; a plan overlapping only later ones is then found as that
+    holder (or, for an earlier holder, by its own start)."""
     clashing: set[int] = set()
-    ordered = sorted(plans, key=lambda p: p.starts_at)
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            if b.starts_at >= a.ends_at:
-                break
-            clashing.update((a.pk, b.pk))
+    latest_end, latest_pk = None, None
+    for pk, starts_at, ends_at in spans:
+        if latest_end is not None and starts_at < latest_end:
+            clashing.update((pk, latest_pk))
+        if latest_end is None or ends_at > latest_end:
+            latest_end, latest_pk = ends_at, pk
     return clashing
 
 
-def plan_calendar(user, first: datetime.date, length: int) -> tuple[list[dict], set[int]]:
+def day_bounds(date: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The day in WIB, from midnight to midnight."""
+    start = datetime.datetime.combine(date, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    return start, start + datetime.timedelta(days=1)
+
+
+def plans_on_day(plans: QuerySet[ActivityPlan], date: datetime.date) -> QuerySet[ActivityPlan]:
+    """The plans that run on that day (WIB), as the calendar places them."""
+    start, end = day_bounds(date)
+    return plans.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+def plan_calendar(
+    user, first: datetime.date, length: int, per_day: int = CALENDAR_PER_DAY
+) -> tuple[list[dict], set[int]]:
     """``length`` days from ``first`` (WIB), each a dict of its ``date``, whether it is
-    ``today`` and the ``plans`` the user may see that run on it (plans marked not chosen are
-    left out), and the ids of the plans that clash."""
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
-    end = start + datetime.timedelta(days=length)
-    shown = list(
-        permissions.plans_for(user)
-        .filter(starts_at__lt=end, ends_at__gt=start)
-        .exclude(status=PlanStatus.NOT_CHOSEN)
-        .select_related("kecamatan")
-        .order_by("starts_at", "pk")
+    ``today``, how many plans the user may see run on it (``count``; plans marked not
+    chosen are left out), the first ``per_day`` of them by start (``plans``), how many more
+    (``rest``) and the plan list of that day (``url``); and the ids of the plans that clash.
+
+    One narrow query reads when each plan of the period runs (for the counts and the
+    clashes); a second fetches only the plans shown."""
+    start, end = day_bounds(first)[0], day_bounds(first + datetime.timedelta(days=length - 1))[1]
+    visible = (
+        permissions.plans_for(user).filter(starts_at__lt=end, ends_at__gt=start).exclude(status=PlanStatus.NOT_CHOSEN)
     )
+    spans = list(visible.order_by("starts_at", "pk").values_list("pk", "starts_at", "ends_at"))
     today = timezone.localdate()
     days = []
     for offset in range(length):
         date = first + datetime.timedelta(days=offset)
-        day_start = datetime.datetime.combine(date, datetime.time.min, tzinfo=tz)
-        day_end = day_start + datetime.timedelta(days=1)
-        on_day = [p for p in shown if p.starts_at < day_end and p.ends_at > day_start]
-        days.append({"date": date, "today": date == today, "plans": on_day})
-    return days, overlapping_plan_ids(shown)
-
-
-def lokus_with_team(qs: QuerySet[Lokus]) -> QuerySet[Lokus]:
-    return qs.select_related("plan", "sub_division").prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("member"))
+        day_start, day_end = day_bounds(date)
+        on_day = [pk for pk, starts_at, ends_at in spans if starts_at < day_end and ends_at > day_start]
+        days.append(
+            {
+                "date": date,
+                "today": date == today,
+                "count": len(on_day),
+                "ids": on_day[:per_day],
+                "rest": max(len(on_day) - per_day, 0),
+                "url": _list_url("lokus:plan_list", day=date.isoformat(), status=NOT_DECLINED),
+            }
+        )
+    shown = (
+        visible.select_related("kecamatan")
+        .only("title", "starts_at", "ends_at", "status", "kecamatan__name")
+        .in_bulk({pk for day in days for pk in day["ids"]})
     )
+    for day in days:
+        day["plans"] = [shown[pk] for pk in day.pop("ids")]
+    return days, overlapping_plan_ids(spans)
 
 
 # Lokus: the list and the page -----------------------------------------------------------------
@@ -314,7 +530,9 @@ def lokus_rows(user, state: str = "") -> QuerySet[Lokus]:
     rows = (
         permissions.lokus_for(user)
         .select_related("plan", "sub_division")
-        .annotate(team_size=Count("assignments"))
+        # A correlated count, not Count("assignments"): no join and GROUP BY of every lokus
+        # with its team before the LIMIT, and the paginator's count drops it altogether.
+        .annotate(team_size=_count(Assignment.objects.filter(lokus=OuterRef("pk"))))
         .order_by("-starts_at", "-pk")
     )
     return rows.filter(state=state) if state in LokusState.values else rows
@@ -443,3 +661,23 @@ def recent_own_plans(user, limit: int = 5) -> QuerySet[ActivityPlan]:
     if not user.has_role(Role.PARTNER):
         return ActivityPlan.objects.none()
     return ActivityPlan.objects.filter(submitted_by=user).order_by("-submitted_at")[:limit]
+
+
+# Plans by sub-division and by reason (the monitoring figures, monev, and the plan list's filters)
+
+
+def plans_of_sub_divisions(sub_division_ids, prefix: str = "") -> Q:
+    """The plans that count for these sub-divisions: those still waiting for a decision
+    (every Kasubbid's queue, step 2), those chosen as a lokus of one of them, and those a
+    Kasubbid of one of them marked not chosen. ``prefix`` reaches the plan from another model."""
+    ids = sorted(sub_division_ids)
+    return (
+        Q(**{f"{prefix}status": PlanStatus.RECEIVED})
+        | Q(**{f"{prefix}lokus__sub_division_id__in": ids})
+        | Q(**{f"{prefix}status": PlanStatus.NOT_CHOSEN, f"{prefix}decided_by__sub_division_id__in": ids})
+    )
+
+
+def reason_key(field_name: str = "decision_reason"):
+    """A decision's reason as counted: the same words whatever the case and the spaces around."""
+    return Lower(Trim(field_name))

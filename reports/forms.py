@@ -7,6 +7,7 @@ from lokus.forms import IdMultipleChoiceField
 from lokus.models import FieldMedia
 from reports.enums import ReportState
 from reports.models import CONTENT_FIELDS, ActivityReport, DocumentKind, ReportVerification
+from reports.selectors import MINE, report_rows
 
 
 class MediaChoiceField(IdMultipleChoiceField):
@@ -79,6 +80,12 @@ class ExcuseForm(forms.Form):
 
 class ReportFilterForm(FilterForm):
     state = choice_filter(_("Stage"), ReportState.choices)
+    # The home page's report queue links here with turn=mine: every report waiting for the user.
+    turn = choice_filter(_("Whose turn"), [(MINE, _("yours now"))])
+
+    def rows(self, user):
+        """The list's rows for these filters (``reports.selectors.report_rows``)."""
+        return report_rows(user, self.values.get("state", ""), mine=self.values.get("turn") == MINE)
 
 
 class DownloadFilterForm(FilterForm):

@@ -100,7 +100,11 @@ class ActivityReport(StateModelMixin, models.Model):
             ("review_as_kabid", "Can receive, verify, forward and return reports as Kabid Kesbang"),
             ("review_as_kaban", "Can receive, verify, return and approve reports as Kepala Badan"),
         ]
-        indexes = [models.Index(fields=["state", "state_changed_at"])]
+        indexes = [
+            models.Index(fields=["state", "state_changed_at"]),
+            # The report list, latest move first, a page at a time.
+            models.Index(fields=["-state_changed_at", "-id"], name="report_latest_move"),
+        ]
 
     def __str__(self) -> str:
         return str(self.lokus)
@@ -276,6 +280,9 @@ class DocumentKind(models.TextChoices):
     SURAT_TUGAS = "surat_tugas", _("Surat Tugas")
     BERITA_ACARA = "berita_acara", _("Berita Acara")
     LAPORAN = "laporan", _("Laporan Hasil Kegiatan")
+    # The monitoring and evaluation exports (monev): they belong to no one lokus.
+    MONEV_XLSX = "monev_xlsx", _("Monitoring figures (XLSX)")
+    MONEV_PDF = "monev_pdf", _("Laporan Monev Pelaksanaan Lokasi Khusus")
 
 
 class DocumentDownload(AppendOnlyModel):
@@ -283,7 +290,8 @@ class DocumentDownload(AppendOnlyModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("document"), max_length=20, choices=DocumentKind.choices)
-    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, related_name="+")
+    # Empty for the monitoring exports, which span many lokus.
+    lokus = models.ForeignKey(Lokus, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     object_id = models.PositiveBigIntegerField()
     number = models.CharField(_("number"), max_length=120, blank=True)
     version = models.PositiveIntegerField(_("version"), default=0)
@@ -296,6 +304,8 @@ class DocumentDownload(AppendOnlyModel):
         verbose_name_plural = _("document downloads")
         ordering = ["-downloaded_at", "-pk"]
         permissions = [("view_download_log", "Can see who downloaded official documents")]
+        # The download log, newest first, a page at a time.
+        indexes = [models.Index(fields=["-downloaded_at", "-id"], name="download_newest_first")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} {self.user_id}"

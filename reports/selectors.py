@@ -5,7 +5,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lokus.enums import AssignmentState, LokusState
 from lokus.models import AuditEntry, FieldMedia, MemberReport
 from lokus.panels import Panel
-from lokus.selectors import Task, step_standards
+from lokus.selectors import QUEUE_LIMIT, Queue, Task, bounded_queue, plus_standard, step_standards
 from reports import permissions
 from reports.enums import PASS_DOWN_STATE, RETURN_STATE, STEP_OF_STATE, ReportAction, ReportState
 from reports.models import CONTENT_FIELDS, ActivityReport, ReportLog, ReportVersion
@@ -113,30 +113,51 @@ def chain_elapsed(report: ActivityReport) -> datetime.timedelta:
     return (report.approved_at or timezone.now()) - report.lokus.plan.submitted_at
 
 
-def report_tasks(user) -> list[Task]:
-    """Reports the user must act on now, for the home queue and the list page."""
-    standards = step_standards()
-    return [
-        Task(
-            report.lokus.plan.title,
-            _("Activity report: %(state)s (step %(step)s)")
-            % {"state": report.get_state_display(), "step": STEP_OF_STATE[report.state]},
-            reverse("reports:detail", args=[report.pk]),
-            due_at(report, standards),
-            STEP_OF_STATE[report.state],
-        )
-        for report in permissions.reports_held_by(user).select_related("lokus__plan", "lokus__sub_division")
-    ]
-
-
-def report_rows(user, state: str = "") -> QuerySet[ActivityReport]:
-    """The list page's rows: the reports the user may read, latest move first, in one state
-    when ``state`` names one."""
-    rows = (
-        permissions.reports_for(user)
-        .select_related("lokus__plan", "lokus__sub_division")
-        .order_by("-state_changed_at", "-pk")
+def report_due(standards):
+    """When the current step of a report is due, as a database expression: the time it
+    entered its state plus the standard of the state's step (NULL once approved)."""
+    return Case(
+        *(
+            When(state=state, then=plus_standard("state_changed_at", standards[step]))
+            for state, step in STEP_OF_STATE.items()
+            if step in standards
+        ),
+        default=Value(None),
+        output_field=DateTimeField(),
     )
+
+
+# The value of the list's "whose turn" filter that keeps the reports the user holds now.
+MINE = "mine"
+
+
+def report_queue(user, limit: int = QUEUE_LIMIT) -> Queue:
+    """Reports the user must act on now, for the home page: the first ``limit`` by due time
+    (ordered and cut in the database), the count of the rest, and the list of them all."""
+    return bounded_queue(
+        _("Activity reports (steps 6-15)"),
+        permissions.reports_held_by(user).annotate(due=report_due(step_standards())),
+        [F("due").asc(nulls_last=True), "pk"],
+        ["pk", "state", "due", "lokus__plan__title"],
+        lambda report: Task(
+            report["lokus__plan__title"],
+            _("Activity report: %(state)s (step %(step)s)")
+            % {"state": ReportState(report["state"]).label, "step": STEP_OF_STATE[report["state"]]},
+            reverse("reports:detail", args=[report["pk"]]),
+            report["due"],
+            STEP_OF_STATE[report["state"]],
+        ),
+        f"{reverse('reports:list')}?turn={MINE}",
+        limit,
+    )
+
+
+def report_rows(user, state: str = "", *, mine: bool = False) -> QuerySet[ActivityReport]:
+    """The list page's rows: the reports the user may read (only those the user holds now
+    when ``mine``: the home queue's list), latest move first, in one state when ``state``
+    names one."""
+    readable = permissions.reports_held_by(user) if mine else permissions.reports_for(user)
+    rows = readable.select_related("lokus__plan", "lokus__sub_division").order_by("-state_changed_at", "-pk")
     return rows.filter(state=state) if state in ReportState.values else rows
 
 
@@ -263,10 +284,11 @@ def lokus_report_panel(user, lokus) -> Panel | None:
     return None
 
 
-def lokus_with_report(lokus_ids: list[int]) -> set[int]:
-    """Which of these lokus have a team report, in any state (registered in ``lokus.hooks``
-    by ``ReportsConfig.ready``: the work queue's step-6 prompt ends where the report starts)."""
-    return set(ActivityReport.objects.filter(lokus_id__in=lokus_ids).values_list("lokus_id", flat=True))
+def lokus_with_report(lokus_field: str) -> Exists:
+    """True where the lokus named by ``lokus_field`` (an ``OuterRef`` target) has a team
+    report, in any state (registered in ``lokus.hooks`` by ``ReportsConfig.ready``: the work
+    queue's step-6 prompt ends where the report starts)."""
+    return Exists(ActivityReport.objects.filter(lokus_id=OuterRef(lokus_field)))
 
 
 def merged_timeline(report: ActivityReport, log: list[ReportLog] | None = None) -> list[dict]:

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_role_policies'),
+        ("accounts", "0005_role_policies"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', '-created_at', '-id'], name='notification_inbox'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
         ),
     ]

@@ -170,7 +170,8 @@ def plan_calendar(request: HttpRequest) -> HttpResponse:
     day = _parse_day(request.GET.get("date", ""))
     first = day if mode == "day" else day - datetime.timedelta(days=day.weekday())
     length = 1 if mode == "day" else 7
-    days, clashes = selectors.plan_calendar(request.user, first, length)
+    per_day = selectors.CALENDAR_PER_DAY_VIEW if mode == "day" else selectors.CALENDAR_PER_DAY
+    days, clashes = selectors.plan_calendar(request.user, first, length, per_day)
     step = datetime.timedelta(days=length)
     return render(
         request,

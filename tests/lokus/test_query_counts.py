@@ -175,7 +175,9 @@ def _page(response) -> int:
 PAGES = {
     "plan list": Page("kasubbid", plan_list, MANY, 9, _page, (1, 25)),
     "plan list (partner)": Page("partner", plan_list, MANY, 10, _page, (1, 10)),
-    "calendar": Page("kasubbid", calendar, MANY, 7, lambda r: sum(len(d["plans"]) for d in r.context["days"]), (1, 20)),
+    # Two reads of the plans: when each of the week's runs (counts, clashes), then the shown ones
+    # (at most lokus.selectors.CALENDAR_PER_DAY a day: the other 15 of the day are counted).
+    "calendar": Page("kasubbid", calendar, MANY, 8, lambda r: sum(len(d["plans"]) for d in r.context["days"]), (1, 5)),
     "lokus list": Page("kasubbid", lokus_list, MANY_LOKUS, 8, _page, (1, 10)),
     # One more than the Kasubbid's: the Kabid's verified second factor is read per request.
     "lokus list (kabid)": Page("kabid", lokus_list, MANY_LOKUS, 9, _page, (1, 10)),
