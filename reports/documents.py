@@ -82,6 +82,23 @@ def _record(user, kind, lokus, object_id, number, version, classification) -> No
     )
 
 
+def letterhead_context() -> dict:
+    """The letterhead (kop surat) of every official document, for documents made elsewhere
+    (the monitoring report, ``monev.exports``)."""
+    return _letterhead()
+
+
+def download_stamp(user, classification: str) -> str:
+    """The "downloaded by" line a Terbatas or Rahasia document carries on every page."""
+    return _stamp(user, classification)
+
+
+def record_download(user, kind: str, *, classification: str, number: str = "", lokus=None, object_id: int = 0) -> None:
+    """Record a download in the log, for documents that belong to no one lokus (the
+    monitoring exports: ``lokus`` None)."""
+    _record(user, kind, lokus, object_id, number, 0, classification)
+
+
 def _render(template, context) -> tuple[bytes, list[str]]:
     return render_pdf(template, context)
 

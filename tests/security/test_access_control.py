@@ -81,6 +81,18 @@ GRID = {
     "two_factor_setup":      (LOGIN, 200,   200,   200,   200,   200,   200,   200,   HOME,  HOME,  HOME,  200),
     "set_language":          (NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT,  NEXT),
     "lokus:access_log":      (LOGIN, 403,   403,   403,   403,   403,   403,   403,   403,   200,   403,   403),
+    # The monitoring map: the leadership and each Kasubbid (own sub-division), nobody else.
+    "monev:map":             (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    # The monitoring dashboard, the list behind its figures and its exports: the same people.
+    "monev:dashboard":       (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:occurrences":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:export_xlsx":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:export_pdf":      (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    # Health checks: open to everyone (a load balancer has no account), they say only ok/failing.
+    "healthz":               (200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200),
+    "healthz:post":          (405,   405,   405,   405,   405,   405,   405,   405,   405,   405,   405,   405),
+    "readyz":                (200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200,   200),
+    "readyz:post":           (405,   405,   405,   405,   405,   405,   405,   405,   405,   405,   405,   405),
 }
 # fmt: on
 # The URL name and method of each row.
@@ -94,6 +106,15 @@ REQUESTS = {
     "two_factor_setup": ("two_factor_setup", "GET"),
     "set_language": ("set_language", "POST"),
     "lokus:access_log": ("lokus:access_log", "GET"),
+    "monev:map": ("monev:map", "GET"),
+    "monev:dashboard": ("monev:dashboard", "GET"),
+    "monev:occurrences": ("monev:occurrences", "GET"),
+    "monev:export_xlsx": ("monev:export_xlsx", "GET"),
+    "monev:export_pdf": ("monev:export_pdf", "GET"),
+    "healthz": ("healthz", "GET"),
+    "healthz:post": ("healthz", "POST"),
+    "readyz": ("readyz", "GET"),
+    "readyz:post": ("readyz", "POST"),
 }
 
 
@@ -476,6 +497,12 @@ CONFIGURATION = {
     "axes.AccessAttempt",
     "axes.AccessFailureLog",
     "axes.AccessLog",
+    # Operations, not field content: how each e-mail's delivery went (the subject and text
+    # are not shown) and the background job queue (superusers only).
+    "accounts.OutgoingMail",
+    "django_tasks_database.DBTaskResult",
+    # The overdue reminders sent (read-only): step numbers, times and object numbers, no content.
+    "monev.Reminder",
 }
 
 

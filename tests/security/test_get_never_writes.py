@@ -38,6 +38,7 @@ from tests.lokus import builders as lokus_builders
 from tests.lokus import test_permission_grid as lokus_grid
 from tests.reports import builders as report_builders
 from tests.reports import test_permission_grid as reports_grid
+from tests.security import test_access_control as access_grid
 from tests.security.test_access_control import project_url_names
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,17 @@ SHOWN = {
     "reports:berita_acara_pdf:berita_acara": (reports_grid.GRID, "berita_acara_pdf"),
     "reports:downloads": (reports_grid.GRID, "downloads"),
     "home": (lokus_grid.GRID, "home"),
+    # The health checks answer everyone, and readyz's probe of the media storage leaves no row.
+    "healthz": (access_grid.GRID, "healthz"),
+    "readyz": (access_grid.GRID, "readyz"),
+    # The monitoring map: its markers and table are read, nothing is written.
+    "monev:map": (access_grid.GRID, "monev:map"),
+    # The monitoring dashboard and the list behind its figures read; its exports (XLSX, the
+    # monthly PDF) add a row to the download log only.
+    "monev:dashboard": (access_grid.GRID, "monev:dashboard"),
+    "monev:occurrences": (access_grid.GRID, "monev:occurrences"),
+    "monev:export_xlsx": (access_grid.GRID, "monev:export_xlsx"),
+    "monev:export_pdf": (access_grid.GRID, "monev:export_pdf"),
 }
 
 

@@ -6,10 +6,12 @@ from django.utils import translation
 
 from accounts import demo as accounts_demo
 from lokus import demo as lokus_demo
+from monev import demo as monev_demo
 from reports import demo as reports_demo
 
 # Each part of the product seeds its demo data in turn, given the demo users by username.
-SEEDERS = [lokus_demo.seed, reports_demo.seed]
+# monev's is four months of history, for the dashboard and the map.
+SEEDERS = [lokus_demo.seed, reports_demo.seed, monev_demo.seed]
 
 
 class Command(BaseCommand):

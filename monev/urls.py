@@ -1,0 +1,13 @@
+from django.urls import path
+
+from monev import views, views_map
+
+app_name = "monev"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("langkah/", views.occurrences, name="occurrences"),
+    path("unduh/xlsx/", views.export_xlsx, name="export_xlsx"),
+    path("unduh/pdf/", views.export_pdf, name="export_pdf"),
+    path("peta/", views_map.monev_map, name="map"),
+]
