@@ -3,8 +3,9 @@
 Runs on PostgreSQL (``DATABASE_URL``, required: the figures use ``percentile_cont`` and
 window functions there; ``--allow-sqlite`` measures SQLite anyway). A database without the
 scale data is migrated and seeded first with ``manage.py seed_scale`` (100,000 plans, about
-20,000 lokus and 20,000 reports, by default all within the last year: ``--years``), so use
-a fresh database for it:
+20,000 lokus and 20,000 reports, by default over four years as in bench/http.py, so a year
+holds a quarter of them; ``--years 1`` puts all of them within the year measured), so use a
+fresh database for it:
 
     createdb -h /tmp/pglocal -p 55433 -U lokus lokus_bench
     DATABASE_URL="postgres://lokus@/lokus_bench?host=/tmp/pglocal&port=55433" .venv/bin/python bench/monev.py
@@ -45,6 +46,7 @@ from accounts.models import User  # noqa: E402
 from home import scale  # noqa: E402
 from lokus.models import ActivityPlan, Lokus  # noqa: E402
 from monev import views  # noqa: E402
+from monev.models import StepOccurrence  # noqa: E402
 from reports.models import ActivityReport, DocumentDownload, ReportLog  # noqa: E402
 
 TARGET_MS = 500
@@ -90,7 +92,7 @@ def measure(view, path: str, user, runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plans", type=int, default=100_000)
-    parser.add_argument("--years", type=float, default=1.0, help="history seeded before today (default 1)")
+    parser.add_argument("--years", type=float, default=4.0, help="history seeded before today (default 4)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--allow-sqlite", action="store_true")
     args = parser.parse_args()
@@ -108,7 +110,9 @@ def main() -> None:
     )
     print(
         f"Period {since} to {today} (WIB): {ActivityPlan.objects.filter(submitted_at__gte=start).count():,} plans "
-        f"received, {ActivityReport.objects.filter(approved_at__gte=start).count():,} reports approved."
+        f"received, {ActivityReport.objects.filter(approved_at__gte=start).count():,} reports approved; "
+        f"{StepOccurrence.objects.filter(ended_at__gte=start).count():,} step occurrences ended in it "
+        f"(of {StepOccurrence.objects.count():,} stored)."
     )
     kaban = User.objects.filter(groups__name=Role.KABAN.value, is_active=True).order_by("pk").first()
     kasubbid = (

@@ -320,6 +320,10 @@ SESSION_IDLE_MINUTES = 30
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# The monitoring's stored step occurrences (monev/occurrences.py) are replaced after the
+# commit of each change; True replaces them at once, inside the transaction (the tests).
+MONEV_OCCURRENCES_IMMEDIATE = False
+
 # The monitoring map (monev/views_map.py): the tile server, OpenStreetMap's by default; an
 # intranet sets its own, an address or a path on this site (/tiles/{z}/{x}/{y}.png). Empty: no
 # tiles, the markers on a plain background. The attribution is HTML (the map shows it as such).

@@ -29,3 +29,13 @@ def prune_job_results() -> str:
     """Finished jobs are kept two weeks, failed ones a month (the job list in the admin)."""
     call_command("prune_db_task_results", "--min-age-days=14", "--failed-min-age-days=30", verbosity=0)
     return "pruned"
+
+
+@task()
+def rebuild_occurrences() -> dict:
+    """The monitoring's stored step occurrences rebuilt from every row they come from: each
+    change refreshes its own plan after the commit, and this catches whatever no signal
+    announced (bulk writes, a refresh that failed)."""
+    from monev.occurrences import rebuild
+
+    return {"rows": rebuild()}

@@ -10,8 +10,20 @@ class MonevConfig(AppConfig):
     verbose_name = _("monitoring and evaluation")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from core.navigation import NavItem, register
-        from monev import permissions
+        from monev import occurrences, permissions
+
+        # The stored step occurrences follow every saved or deleted row they come from.
+        for model in occurrences.SOURCES:
+            post_save.connect(occurrences.changed, sender=model, dispatch_uid=f"monev-occ-save-{model.__name__}")
+            post_delete.connect(occurrences.changed, sender=model, dispatch_uid=f"monev-occ-delete-{model.__name__}")
+        # An edited Mutu Baku measures the stored occurrences anew, in the same transaction.
+        from lokus.models import StepStandard
+
+        post_save.connect(occurrences.standard_changed, sender=StepStandard, dispatch_uid="monev-occ-standard-save")
+        post_delete.connect(occurrences.standard_changed, sender=StepStandard, dispatch_uid="monev-occ-standard-delete")
 
         register(
             NavItem(

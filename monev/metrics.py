@@ -3,45 +3,26 @@
 Every figure is read from one relation, the *step occurrences*: one row per time a step of
 the SOP ran for a plan, a lokus or a report, with when it started, when it ended (NULL while
 it is still open), when it was due, who ended it, and the sub-division and kecamatan it
-belongs to. The rows come from the timestamps the product already keeps, by the rules the
-pages show:
+belongs to. ``monev.occurrences`` says where each row comes from and keeps the stored copy
+(``monev.models.StepOccurrence``) in step with the plans, lokus, teams and report logs it is
+derived from; this module reads it.
 
-- steps 1-2 from the plan (``lokus.selectors.plan_decision_timing``: step 1 is the moment the
-  plan was received, step 2 runs from its receipt to the Kasubbid's decision);
-- steps 3-5 from the lokus and its team (``lokus.selectors.lokus_timings``: step 3 from the
-  choice to the dispatch, step 4 from the dispatch to the last member's "Siap" once all have
-  confirmed, step 5 from the start of field work, or the scheduled start, to its end or the
-  last member's report, due at the scheduled end, ``field_work_due``);
-- steps 6-15 from the report's log (``reports.selectors.step_spans``: each state lasts from
-  the move into it to the move out of it, found with a window function, LAG, over the moves
-  of each report; the step of a state is ``reports.enums.STEP_OF_STATE``; a state reached
-  again after a return is a new occurrence); while a report waits in a state, its step is
-  open since ``state_changed_at`` (``reports.selectors.due_at``); a lokus whose field work is
-  done and whose team report was not started yet has step 6 open since the end of field
-  work, as the Korlap's work queue shows it;
-- the whole chain ("step 0") from the plan's receipt to the report's final approval,
-  against the SOP's 20 hours (``reports.selectors.chain_elapsed``, ``SOP_TOTAL``);
-- besides, one row per member and step 4 or 5 (their own "Siap" and their own report), for
-  the figures per officer.
-
-The querysets of the sources are built with the ORM (so the need-to-know scope and the
-filters are the same Q objects as everywhere) and joined with UNION ALL into a common table
-expression; each figure is then an aggregate over it. Django cannot group over a window
-function, so the statement around the sources is SQL written here. Percentiles are
-``percentile_cont`` on PostgreSQL; SQLite has no such aggregate, and this module registers
-one on the connection (as Django registers its own statistics aggregates on SQLite), which
-interpolates exactly as ``percentile_cont`` does.
-
-Each source row gets its derived columns (seconds taken, seconds past due, within the period,
-the trend's month) once, in a second expression; the figures read those. Datetime arithmetic
-in that SQL is the database's own (``date_part('epoch', ...)`` on PostgreSQL, ``julianday`` on
-SQLite, exact to some microseconds, hence ``TOLERANCE``).
+``_relation`` selects the stored occurrences of the selection (scope, kecamatan) that ended
+within the period or the trend's twelve months, or are open now, and gives each row its
+derived columns once: the standard of its step from the Mutu Baku of the moment (a changed
+standard shows at once), seconds taken, seconds past due (at the end, or now while open),
+within the period, within the trend, the trend's month (in WIB). Each figure is then an
+aggregate over it. Percentiles are ``percentile_cont`` on PostgreSQL; SQLite has no such
+aggregate, and this module registers one on the connection (as Django registers its own
+statistics aggregates on SQLite), which interpolates exactly as ``percentile_cont`` does.
+Datetime arithmetic in that SQL is the database's own (``date_part('epoch', ...)`` on
+PostgreSQL, ``julianday`` on SQLite, exact to some microseconds, hence ``TOLERANCE``).
 
 Cost: the whole dashboard is a fixed number of statements whatever the data size: the
 figures of every step, sub-division, officer, month and revision round, with one page of the
-breaches, in one statement, and four aggregate queries for the intake (``dashboard``). Its
-time grows with the rows of the twelve months the trend covers: on 100,000 plans, 20,000
-lokus and reports of one year, a few seconds (bench/monev.py, README)."""
+breaches, in one statement over the stored occurrences (an index on their end), and four
+aggregate queries for the intake (``dashboard``). Its time grows with the occurrences of the
+twelve months the trend covers (bench/monev.py, README)."""
 
 from __future__ import annotations
 
@@ -54,36 +35,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import (
-    Case,
-    Count,
-    DateTimeField,
-    Exists,
-    F,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Lag
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import dateparse, formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import SubDivision, User
-from lokus.enums import LokusState, PlanStatus
-from lokus.models import ActivityPlan, Assignment, Escalation, Lokus, StepStandard
+from lokus.enums import PlanStatus
+from lokus.models import ActivityPlan, Escalation, Lokus, StepStandard
 from lokus.selectors import reason_key
+from monev.models import StepOccurrence
+from monev.occurrences import CHAIN, TOLERANCE, late_sql
 from monev.permissions import lokus_scope_q, plan_scope_q
-from reports.enums import RETURN_STATE, STEP_OF_STATE, ReportState
-from reports.models import ActivityReport, ReportLog
+from reports.enums import RETURN_STATE, STEP_OF_STATE
 from reports.selectors import SOP_TOTAL
 
-CHAIN = 0  # the "step" number of the whole chain, plan received to final approval
 STEPS = range(1, 16)
 MEMBER_STEPS = (4, 5)  # per officer: each member's own part of steps 4 and 5
 OFFICER_STEPS = range(4, 16)  # the figures per officer: team (4-6) and reviewers (7-15)
@@ -212,373 +179,9 @@ class Selection:
         return q
 
 
-# Expressions -----------------------------------------------------------------------------------
-
-
-def _null(output_field):
-    """A typed NULL: every branch of the UNION ALL must give each column the same type."""
-    return Cast(Value(None), output_field=output_field)
-
-
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
-def _with_team(lokus: QuerySet, field_name: str) -> QuerySet:
-    """The lokus with their team's size, how many members have ``field_name`` and the last
-    of them (one join and GROUP BY: each expression that reads them is computed once)."""
-    return lokus.annotate(
-        team=Count("assignments"),
-        team_done=Count(f"assignments__{field_name}"),
-        team_last=Max(f"assignments__{field_name}"),
-    )
-
-
-def _team_done() -> Case:
-    """The last member's time once every member of the team has one (NULL while anyone has
-    not, or without a team): ``lokus_timings``' all_confirmed and all_reported, on a queryset
-    from ``_with_team``."""
-    return Case(
-        When(team__gt=0, team=F("team_done"), then=F("team_last")),
-        default=Value(None),
-        output_field=DateTimeField(),
-    )
-
-
-def _field_work_started(prefix: str = ""):
-    """Step 5's start (``lokus_timings``): field work started, or the scheduled start once
-    the team is dispatched."""
-    return Case(
-        When(**{f"{prefix}field_started_at__isnull": False}, then=F(f"{prefix}field_started_at")),
-        When(**{f"{prefix}dispatched_at__isnull": False}, then=F(f"{prefix}starts_at")),
-        default=Value(None),
-        output_field=DateTimeField(),
-    )
-
-
-# The columns each source gives (ORM querysets, joined with UNION ALL into ``src``).
-SOURCE_COLUMNS = (
-    "o_kind",  # "step", "member" (one officer's part of step 4 or 5) or "chain"
-    "o_step",
-    "o_plan",
-    "o_lokus",
-    "o_report",
-    "o_sub",
-    "o_actor",  # who ended the step (NULL while open, or for the whole team)
-    "o_started",
-    "o_ended",
-    "o_due",  # when a step is due by its own schedule (step 5); otherwise NULL and:
-    "o_minutes",  # the standard: due at the start plus these minutes
-    "o_returned",  # 1: the step ended with a return for revision (steps 9, 12, 15)
-    "o_rounds",  # the chain: the report's revision rounds
-    "o_keep",  # 1: a row of the relation (the window's source keeps earlier moves for LAG)
-)
-# The columns computed once per row from those (``_relation``), which the figures read:
-# o_secs (ended - started, in seconds; NULL while open), o_late (seconds past the due time,
-# at the end or now while open; negative: early), o_on_time (1: ended no later than due),
-# o_in_period and o_in_trend (1: ended within the period, within the trend's twelve months),
-# o_month (year * 100 + month, in WIB, of an end within the trend).
-
-
-@dataclass(frozen=True)
-class _Window:
-    """The time the relation needs: the period and the trend, together."""
-
-    start: datetime.datetime
-    end: datetime.datetime
-    period: Period
-    trend: Period
-    now: datetime.datetime
-
-    def holds(self, name: str) -> Q:
-        return Q(**{f"{name}__gte": self.start, f"{name}__lt": self.end})
-
-
-def _occurrences(
-    qs: QuerySet,
-    *,
-    kind: str,
-    step,
-    plan,
-    lokus,
-    report,
-    sub,
-    actor,
-    started,
-    ended,
-    due=None,
-    minutes=None,
-    returned=None,
-    rounds=None,
-    keep: Q | None = None,
-    where: Q | None = None,
-) -> QuerySet:
-    """One source of the relation: ``qs`` with the columns of ``SOURCE_COLUMNS``. The due
-    time is ``due`` (a column) or the start plus ``minutes`` (a Mutu Baku row, a number or
-    an expression)."""
-    integer = IntegerField()
-
-    def given(value, output_field):
-        if value is None:
-            return _null(output_field)
-        if isinstance(value, StepStandard):
-            value = value.minutes
-        return Value(value, output_field=output_field) if isinstance(value, int) else value
-
-    qs = qs.annotate(
-        o_kind=Value(kind),
-        o_step=given(step, integer),
-        o_plan=plan,
-        o_lokus=given(lokus, integer),
-        o_report=given(report, integer),
-        o_sub=given(sub, integer),
-        o_actor=given(actor, integer),
-        o_started=started,
-        o_ended=given(ended, DateTimeField()),
-        o_due=given(due, DateTimeField()),
-        o_minutes=given(minutes, integer),
-        o_returned=given(returned if returned is not None else 0, integer),
-        o_rounds=given(rounds, integer),
-        o_keep=_flag(keep) if keep is not None else Value(1, output_field=integer),
-    )
-    if where is not None:
-        qs = qs.filter(where)
-    return qs.values(*SOURCE_COLUMNS)
-
-
-def _ended_or_open(window: _Window) -> Q:
-    """A row the figures need: ended within the period or the trend, or still open."""
-    return window.holds("o_ended") | Q(o_ended__isnull=True, o_started__isnull=False)
-
-
-def _plan_sources(selection: Selection, window: _Window, standards) -> list[QuerySet]:
-    plans = ActivityPlan.objects.filter(selection.plan_q()).order_by()
-    # A decided plan counts for the sub-division that decided it (monev.permissions).
-    sub = Coalesce(F("lokus__sub_division_id"), F("decided_by__sub_division_id"))
-    common = {"plan": F("pk"), "lokus": F("lokus__id"), "report": None, "sub": sub}
-    return [
-        _occurrences(
-            plans,
-            kind="step",
-            step=1,
-            actor=F("submitted_by_id"),
-            started=F("submitted_at"),
-            ended=F("submitted_at"),
-            minutes=standards.get(1),
-            where=window.holds("submitted_at"),
-            **common,
-        ),
-        _occurrences(
-            plans,
-            kind="step",
-            step=2,
-            actor=F("decided_by_id"),
-            started=F("submitted_at"),
-            ended=F("decided_at"),
-            minutes=standards.get(2),
-            where=window.holds("decided_at") | Q(status=PlanStatus.RECEIVED),
-            **common,
-        ),
-    ]
-
-
-def _lokus_sources(selection: Selection, window: _Window, standards) -> list[QuerySet]:
-    lokus = Lokus.objects.filter(selection.lokus_q()).order_by()
-    common = {"plan": F("plan_id"), "lokus": F("pk"), "report": None, "sub": F("sub_division_id")}
-    dispatched = Q(dispatched_at__isnull=False)
-    return [
-        _occurrences(
-            lokus,
-            kind="step",
-            step=3,
-            actor=F("dispatched_by_id"),
-            started=F("created_at"),
-            ended=F("dispatched_at"),
-            minutes=standards.get(3),
-            where=window.holds("dispatched_at") | Q(dispatched_at__isnull=True),
-            **common,
-        ),
-        _occurrences(
-            _with_team(lokus.filter(dispatched), "confirmed_at"),
-            kind="step",
-            step=4,
-            actor=None,
-            started=F("dispatched_at"),
-            ended=_team_done(),
-            minutes=standards.get(4),
-            where=_ended_or_open(window),
-            **common,
-        ),
-        _occurrences(
-            _with_team(lokus.filter(dispatched), "reported_at"),
-            kind="step",
-            step=5,
-            actor=None,
-            started=_field_work_started(),
-            # Field work ends when every member has reported, or when the report is sent
-            # with a member excused: both set field_done_at.
-            ended=Coalesce(F("field_done_at"), _team_done()),
-            due=F("ends_at"),  # lokus.selectors.field_work_due
-            where=_ended_or_open(window),
-            **common,
-        ),
-        # Step 6 before the report exists: the Korlap's work queue shows it from the end of
-        # field work (lokus.selectors, the assignment queue).
-        _occurrences(
-            lokus.filter(state=LokusState.FIELD_DONE).filter(
-                ~Exists(ActivityReport.objects.filter(lokus=OuterRef("pk")))
-            ),
-            kind="step",
-            step=6,
-            actor=None,
-            started=F("field_done_at"),
-            ended=None,
-            minutes=standards.get(6),
-            **common,
-        ),
-    ]
-
-
-def _member_sources(selection: Selection, window: _Window, standards) -> list[QuerySet]:
-    team = Assignment.objects.filter(selection.lokus_q("lokus__"), lokus__dispatched_at__isnull=False).order_by()
-    common = {
-        "plan": F("lokus__plan_id"),
-        "lokus": F("lokus_id"),
-        "report": None,
-        "sub": F("lokus__sub_division_id"),
-        "actor": F("member_id"),
-    }
-    return [
-        _occurrences(
-            team,
-            kind="member",
-            step=4,
-            started=F("lokus__dispatched_at"),
-            ended=F("confirmed_at"),
-            minutes=standards.get(4),
-            where=window.holds("confirmed_at"),
-            **common,
-        ),
-        _occurrences(
-            team,
-            kind="member",
-            step=5,
-            started=_field_work_started("lokus__"),
-            ended=F("reported_at"),
-            due=F("lokus__ends_at"),
-            where=window.holds("reported_at"),
-            **common,
-        ),
-    ]
-
-
-def _step_of(state_field: str):
-    return Case(
-        *(When(**{state_field: state}, then=Value(step)) for state, step in STEP_OF_STATE.items()),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
-def _minutes_of_state(state_field: str, standards):
-    """The standard minutes of the step of a report's state."""
-    return Case(
-        *(
-            When(**{state_field: state}, then=Value(standards[step].minutes))
-            for state, step in STEP_OF_STATE.items()
-            if step in standards
-        ),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
-def _report_sources(selection: Selection, window: _Window, standards) -> list[QuerySet]:
-    # The moves of the report chain, as reports.selectors.step_spans reads them: entries that
-    # change the state. The span of a state runs from the move into it (the previous move,
-    # LAG over the report's moves) to the move out of it; the first state of a report without
-    # a "created" entry starts when field work was done, or when the report was started.
-    moves = (
-        ReportLog.objects.filter(selection.lokus_q("report__lokus__"))
-        .exclude(to_state="")
-        .exclude(from_state=F("to_state"))
-        # Only reports that moved within the window; all their moves, for LAG.
-        .filter(
-            Exists(
-                ReportLog.objects.filter(
-                    report=OuterRef("report"), created_at__gte=window.start, created_at__lt=window.end
-                )
-            )
-        )
-        .order_by()
-    )
-    previous = Window(Lag("created_at"), partition_by=[F("report_id")], order_by=[F("created_at").asc(), F("pk").asc()])
-    started = Coalesce(previous, F("report__lokus__field_done_at"), F("report__created_at"))
-    reports = ActivityReport.objects.filter(selection.lokus_q("lokus__")).order_by()
-    report_common = {
-        "plan": F("lokus__plan_id"),
-        "lokus": F("lokus_id"),
-        "report": F("pk"),
-        "sub": F("lokus__sub_division_id"),
-    }
-    return [
-        _occurrences(
-            moves,
-            kind="step",
-            step=_step_of("from_state"),
-            plan=F("report__lokus__plan_id"),
-            lokus=F("report__lokus_id"),
-            report=F("report_id"),
-            sub=F("report__lokus__sub_division_id"),
-            actor=F("actor_id"),
-            started=started,
-            ended=F("created_at"),
-            minutes=_minutes_of_state("from_state", standards),
-            returned=_flag(Q(from_state__in=list(RETURN_STATE), to_state__in=list(RETURN_STATE.values()))),
-            # A move out of the report's first state ends a span; the "created" entry does not.
-            keep=~Q(from_state="") & window.holds("created_at"),
-        ),
-        # The state each report waits in now (reports.selectors.due_at).
-        _occurrences(
-            reports.exclude(state=ReportState.APPROVED),
-            kind="step",
-            step=_step_of("state"),
-            actor=None,
-            started=F("state_changed_at"),
-            ended=None,
-            minutes=_minutes_of_state("state", standards),
-            **report_common,
-        ),
-        # The whole chain: the plan's receipt to the final approval (chain_elapsed).
-        _occurrences(
-            reports,
-            kind="chain",
-            step=CHAIN,
-            actor=None,
-            started=F("lokus__plan__submitted_at"),
-            ended=F("approved_at"),
-            minutes=int(SOP_TOTAL.total_seconds() // 60),
-            rounds=F("revision_round"),
-            where=window.holds("approved_at") | Q(approved_at__isnull=True),
-            **report_common,
-        ),
-    ]
-
-
-# On time: at the due time or before it. SQLite's datetime arithmetic (julianday) is exact to
-# some microseconds, so a step done at the very second it is due could come out a few
-# microseconds late: "late" means later than this many seconds after the due time.
-TOLERANCE = 0.001
-ON_TIME = f"o_late <= {TOLERANCE}"
+# Late: more than ``monev.occurrences.TOLERANCE`` seconds after the due time (SQLite's
+# datetime arithmetic is exact to some microseconds).
 PAST_DUE = f"o_late > {TOLERANCE}"
-
-
-def _seconds_between(later: str, earlier: str) -> str:
-    """SQL: ``later - earlier`` (datetimes) in seconds."""
-    if connection.vendor == "postgresql":
-        # date_part gives a double precision (EXTRACT a numeric, several times slower).
-        return f"date_part('epoch', ({later}) - ({earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
 def _plus_minutes(start: str, minutes: str) -> str:
@@ -595,38 +198,51 @@ def _param(value: datetime.datetime):
 
 def _relation(selection: Selection, standards, *, now=None, members: bool = True) -> tuple[str, list]:
     """The SQL of the occurrence relation (common table expressions, the last named
-    ``occ``) and its parameters. The sources' rows (``src``) get their derived columns once
-    each (``occ``), whichever figures read them."""
+    ``occ``) and its parameters: the stored occurrences (``monev.models.StepOccurrence``)
+    of the selection that ended within the period or the trend, or are open now, each with
+    its derived columns, computed once whichever figures read them."""
     period, trend = selection.period, selection.period.trend()
     now = now or timezone.now()
-    window = _Window(min(period.start, trend.start), max(period.end, trend.end), period, trend, now)
-    sources = [
-        *_plan_sources(selection, window, standards),
-        *_lokus_sources(selection, window, standards),
-        *(_member_sources(selection, window, standards) if members else []),
-        *_report_sources(selection, window, standards),
-    ]
-    parts, params = [], []
-    names = ", ".join(SOURCE_COLUMNS)
-    for qs in sources:
-        sql, source_params = qs.query.sql_with_params()
-        # The SQL is Django's, with its parameters apart; nothing here comes from a request.
-        parts.append(f"SELECT {names} FROM ({sql}) AS source WHERE o_keep = 1")  # noqa: S608
-        params.extend(source_params)
-    end = "COALESCE(o_ended, %s)"
-    late = (
-        f"CASE WHEN o_due IS NOT NULL THEN {_seconds_between(end, 'o_due')}"
-        f" WHEN o_minutes IS NOT NULL THEN {_seconds_between(end, 'o_started')} - o_minutes * 60.0 END"
+    start, end = min(period.start, trend.start), max(period.end, trend.end)
+    conditions, params = [], []
+    if selection.scope is not None:
+        # monev.permissions: a plan waiting for a decision is in every scope (``shared``).
+        ids = sorted(selection.scope)
+        conditions.append(f"(shared OR scope_id IN ({', '.join(['%s'] * len(ids))}))" if ids else "1 = 0")
+        params += ids
+    if selection.kecamatan_id is not None:
+        conditions.append("kecamatan_id = %s")
+        params.append(selection.kecamatan_id)
+    if not members:
+        conditions.append("kind <> 'member'")
+    table = quote(StepOccurrence._meta.db_table)
+    # Only the columns the figures read; the standard, the seconds taken and past due, on
+    # time, and the month were stored at the refresh. Column names and constants of this
+    # module; the values are parameters.
+    scan = (
+        "SELECT kind AS o_kind, step AS o_step, plan_id AS o_plan, lokus_id AS o_lokus,"  # noqa: S608
+        " report_id AS o_report, sub_division_id AS o_sub, actor_id AS o_actor, started_at AS o_started,"
+        " ended_at AS o_ended, due_at AS o_due, minutes AS o_minutes,"
+        " CASE WHEN returned THEN 1 ELSE 0 END AS o_returned, rounds AS o_rounds, seconds AS o_secs,"
+        " late AS o_late_at_end, CASE WHEN on_time THEN 1 ELSE 0 END AS o_on_time, month AS o_ended_month"
+        f" FROM {table} WHERE"
     )
-    months = trend.months()
-    bounds = [wib_midnight(datetime.date(y, m, 1)) for y, m in months] + [trend.end]
-    month = " ".join(f"WHEN o_ended < %s THEN {y * 100 + m}" for y, m in months)
-    # Constants and Django's SQL; the values are parameters.
+    # Two index scans (on the end; the rows of a period lie together on disk) rather than one
+    # OR, which the planner would answer with a scan of the whole table.
+    narrowed = "".join(f" AND {condition}" for condition in conditions)
+    source = (
+        f"{scan} ended_at >= %s AND ended_at < %s{narrowed}"
+        f" UNION ALL {scan} ended_at IS NULL AND started_at IS NOT NULL{narrowed}"
+    )
+    params = [_param(start), _param(end), *params, *params]
+    # Seconds past the due time: stored for the ended rows; now, for the open ones.
+    open_late = late_sql("%s", "o_started", "o_due", "o_minutes")
+    late = f"CASE WHEN o_ended IS NOT NULL THEN o_late_at_end ELSE {open_late} END"
     derived = (
-        f"SELECT src.*, {_seconds_between('o_ended', 'o_started')} AS o_secs, {late} AS o_late,"  # noqa: S608
+        f"SELECT src.*, {late} AS o_late,"  # noqa: S608
         " CASE WHEN o_ended >= %s AND o_ended < %s THEN 1 ELSE 0 END AS o_in_period,"
         " CASE WHEN o_ended >= %s AND o_ended < %s THEN 1 ELSE 0 END AS o_in_trend,"
-        f" CASE WHEN o_ended < %s THEN NULL {month} END AS o_month FROM src"
+        " CASE WHEN o_ended >= %s AND o_ended < %s THEN o_ended_month END AS o_month FROM src"
     )
     params += [
         _param(now),
@@ -635,10 +251,11 @@ def _relation(selection: Selection, standards, *, now=None, members: bool = True
         _param(period.end),
         _param(trend.start),
         _param(trend.end),
-        *(_param(bound) for bound in bounds),
+        _param(trend.start),
+        _param(trend.end),
     ]
-    on_time = f"SELECT base.*, CASE WHEN o_ended IS NOT NULL AND {ON_TIME} THEN 1 ELSE 0 END AS o_on_time FROM base"  # noqa: S608
-    relation = f"WITH src AS ({' UNION ALL '.join(parts)}), base AS ({derived}), occ AS ({on_time})"
+    # Each row's columns are computed once (materialized), whichever figures read them.
+    relation = f"WITH src AS ({source}), occ AS MATERIALIZED ({derived})"
     return relation, params
 
 
@@ -805,26 +422,96 @@ class Dashboard:
         return self.chain.figures.open
 
 
-def _aggregates(done: str, *, times: str | None = "TRUE", p90: bool = True, returns: bool = False) -> str:
-    """The aggregate columns of a group, counting as done the rows where ``done`` holds.
-    Only what the pages show is computed (each percentile sorts its rows): the times of the
-    rows where ``times`` holds (None: none), the 90th percentile if ``p90``, the reports
-    returned if ``returns``."""
-    median = _percentile_sql(f"CASE WHEN {done} AND {times} THEN o_secs END", 0.5) if times else "NULL"
-    ninety = _percentile_sql(f"CASE WHEN {done} AND {times} THEN o_secs END", 0.9) if times and p90 else "NULL"
-    returned = f"COUNT(DISTINCT CASE WHEN {done} AND o_returned = 1 THEN o_report END)" if returns else "NULL"
+# Typed NULLs: a UNION's column takes its type from its branches two by two, and two bare
+# NULLs would make it text.
+_NO_COUNT, _NO_TIME, _NO_KEY = "CAST(NULL AS bigint)", "CAST(NULL AS double precision)", "CAST(NULL AS bigint)"
+
+
+# The counts are read from ``fine``: the occurrences counted once, by every key a group of
+# figures has (one hash aggregate over them instead of one pass per group).
+_FINE_KEYS = "o_kind, o_step, o_sub, o_actor, o_month, o_rounds, o_in_period, o_in_trend"
+_FINE = (
+    f"fine AS (SELECT {_FINE_KEYS}, COUNT(*) AS f_n, SUM(o_on_time) AS f_on_time,"  # noqa: S608
+    " SUM(CASE WHEN o_ended IS NULL THEN 1 ELSE 0 END) AS f_open,"
+    f" SUM(CASE WHEN o_ended IS NULL AND {PAST_DUE} THEN 1 ELSE 0 END) AS f_overdue,"
+    f" SUM(o_returned) AS f_returned FROM occ GROUP BY {_FINE_KEYS})"
+)
+
+
+# The chain and the returns, few rows: the small groups' times read them from here.
+_FEW = (
+    "few AS (SELECT o_kind, o_step, o_sub, o_month, o_report, o_secs, o_returned, o_in_period, o_in_trend"  # noqa: S608
+    f" FROM occ WHERE o_step = {CHAIN} OR o_returned = 1)"
+)
+
+
+def _counts(done: str) -> str:
+    """The figure columns of a group that are counts (from ``fine``), counting as done the
+    rows where ``done`` holds; the times and the reports returned are NULL here."""
     return ", ".join(
         [
-            f"SUM(CASE WHEN {done} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {done} AND o_on_time = 1 THEN 1 ELSE 0 END)",
-            median,
-            ninety,
-            "SUM(CASE WHEN o_ended IS NULL THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN o_ended IS NULL AND {PAST_DUE} THEN 1 ELSE 0 END)",
-            f"SUM(CASE WHEN {done} AND o_returned = 1 THEN 1 ELSE 0 END)",
-            returned,
+            f"SUM(CASE WHEN {done} THEN f_n ELSE 0 END)",
+            f"SUM(CASE WHEN {done} THEN f_on_time ELSE 0 END)",
+            _NO_TIME,
+            _NO_TIME,
+            "SUM(f_open)",
+            "SUM(f_overdue)",
+            f"SUM(CASE WHEN {done} THEN f_returned ELSE 0 END)",
+            _NO_COUNT,
         ]
     )
+
+
+def _times(p90: bool) -> str:
+    """The figure columns of a group that are times: the median, and the 90th percentile if
+    ``p90`` (each percentile sorts its rows, so only the rows that are timed are read)."""
+    ninety = _percentile_sql("o_secs", 0.9) if p90 else _NO_TIME
+    counts = ", ".join([_NO_COUNT] * 4)
+    return f"{_NO_COUNT}, {_NO_COUNT}, {_percentile_sql('o_secs', 0.5)}, {ninety}, {counts}"
+
+
+def _group(
+    name: str, keys: tuple[str, str], where: str, done: str, *, times: str | None = "TRUE", p90: bool = True,
+    returns: bool = False, label: str = "NULL", timed: str = "occ",
+) -> list[str]:  # fmt: skip
+    """The SELECTs of one group of figures, grouped by ``keys`` (SQL; "NULL" for none) over
+    the rows where ``where`` holds: the counts; the times of the rows done where ``times``
+    holds (None: none), read from ``timed`` (``few`` when only the chain is timed); the reports
+    returned if ``returns``. ``figure_rows`` merges them."""
+    group_by = ", ".join(k for k in keys if k != "NULL")
+    key, second = (_NO_KEY if k == "NULL" else k for k in keys)
+    label = "CAST(NULL AS text)" if label == "NULL" else label
+    selects = [
+        f"SELECT '{name}', {key}, {second}, {label}, {_counts(done)} FROM fine WHERE {where} GROUP BY {group_by}"  # noqa: S608
+    ]
+    if times:
+        selects.append(
+            f"SELECT '{name}', {key}, {second}, CAST(NULL AS text), {_times(p90)} FROM {timed}"  # noqa: S608
+            f" WHERE {where} AND {done} AND {times} AND o_secs IS NOT NULL GROUP BY {group_by}"
+        )
+    if returns:
+        selects.append(
+            f"SELECT '{name}', {key}, {second}, CAST(NULL AS text), {', '.join([_NO_COUNT] * 2)},"  # noqa: S608
+            f" {_NO_TIME}, {_NO_TIME}, {', '.join([_NO_COUNT] * 3)},"
+            f" COUNT(DISTINCT o_report) FROM few WHERE {where} AND {done} AND o_returned = 1 GROUP BY {group_by}"
+        )
+    return selects
+
+
+def _merged(rows: list[tuple]) -> list[tuple]:
+    """The rows of ``_group``'s SELECTs, one per group and keys: each figure from the SELECT
+    that computed it (the others give NULL), the name from the counts."""
+    merged: dict[tuple, list] = {}
+    for row in rows:
+        key = (row[0], row[1], row[2])
+        if key not in merged:
+            merged[key] = list(row)
+            continue
+        into = merged[key]
+        for index in range(3, len(row)):
+            if into[index] is None and row[index] is not None:
+                into[index] = row[index]
+    return [tuple(row) for row in merged.values()]
 
 
 def _figures(row) -> Figures:
@@ -856,28 +543,29 @@ def figure_rows(selection: Selection, standards, *, now=None, breaches: tuple[in
     )
     users = quote(User._meta.db_table)
     period, trend, chain = "o_in_period = 1", "o_in_trend = 1", f"o_step = {CHAIN}"
+    selects = [
+        *_group("step", ("o_step", "NULL"), steps, period, returns=True),
+        *_group("sub", ("o_step", "o_sub"), steps, period, times=chain, p90=False, timed="few"),
+        *_group(
+            "officer",
+            ("o_step", "o_actor"),
+            f"{officer_rows} AND {period}",
+            period,
+            p90=False,
+            label=f"(SELECT u.full_name FROM {users} u WHERE u.id = o_actor)",  # noqa: S608
+        ),
+        *_group("trend", ("o_step", "o_month"), f"{steps} AND {trend}", trend, times=chain, timed="few"),
+        *_group("rounds", ("o_step", "o_rounds"), f"o_kind = 'chain' AND {period}", period, times=None),
+    ]
     # Only constants of this module and Django's own SQL: nothing here comes from a request.
-    sql = f"""{relation}
-SELECT 'step', o_step, NULL, NULL, {_aggregates(period, returns=True)} FROM occ WHERE {steps} GROUP BY o_step
-UNION ALL
-SELECT 'sub', o_step, o_sub, NULL, {_aggregates(period, times=chain, p90=False)}
-  FROM occ WHERE {steps} GROUP BY o_step, o_sub
-UNION ALL
-SELECT 'officer', o_step, o_actor, (SELECT u.full_name FROM {users} u WHERE u.id = o_actor),
-  {_aggregates(period, p90=False)} FROM occ WHERE {officer_rows} AND {period} GROUP BY o_step, o_actor
-UNION ALL
-SELECT 'trend', o_step, o_month, NULL, {_aggregates(trend, times=chain)}
-  FROM occ WHERE {steps} AND {trend} GROUP BY o_step, o_month
-UNION ALL
-SELECT 'rounds', o_step, o_rounds, NULL, {_aggregates(period, times=None)}
-  FROM occ WHERE o_kind = 'chain' AND {period} GROUP BY o_step, o_rounds
-"""  # noqa: S608
+    sql = f"{relation}, {_FINE}, {_FEW}\n" + "\nUNION ALL\n".join(selects) + "\n"
     offset, limit = breaches
     if limit:
         where, where_params = OccurrenceFilter(status=Status.BREACH).where()
-        sql += f"UNION ALL SELECT 'breaches', NULL, NULL, {_json_rows(_page_sql(where))}{', NULL' * 8}\n"
+        nulls = ", ".join([_NO_COUNT, _NO_COUNT, _NO_TIME, _NO_TIME, *[_NO_COUNT] * 4])
+        sql += f"UNION ALL SELECT 'breaches', {_NO_KEY}, {_NO_KEY}, {_json_rows(_page_sql(where))}, {nulls}\n"
         params += [*where_params, limit, offset]
-    return _fetch(sql, params)
+    return _merged(_fetch(sql, params))
 
 
 def _json_rows(page: str) -> str:

@@ -53,3 +53,57 @@ class Reminder(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.object_id} step {self.step} {self.level}"
+
+
+class StepOccurrence(models.Model):
+    """One time a step of the SOP ran, derived from the timestamps the product keeps
+    (``monev.occurrences``, where the rules are): the stored copy the figures aggregate, so
+    that a dashboard reads a year of occurrences instead of deriving them from every plan,
+    lokus, assignment and report log row on each request.
+
+    Nothing here is entered by anyone: every row is rebuilt from the source rows whenever one
+    of them is saved (``monev.occurrences.refresh``, after the commit), and the whole table
+    by ``manage.py refresh_monev`` (the nightly job, and after bulk loads). The standard a
+    step is measured against is stored with it and rewritten when the Mutu Baku changes, in the
+    same transaction, so a changed standard shows at once. The ids are plain numbers (a
+    derived table keeps no foreign keys; a refresh replaces a plan's rows in one statement)."""
+
+    kind = models.CharField(max_length=6)  # "step", "member" (one officer's part of 4/5), "chain"
+    step = models.PositiveSmallIntegerField()  # 0: the whole chain
+    plan_id = models.BigIntegerField()
+    lokus_id = models.BigIntegerField(null=True)
+    report_id = models.BigIntegerField(null=True)
+    # The sub-division the occurrence counts for in the figures per sub-division.
+    sub_division_id = models.BigIntegerField(null=True)
+    # Whose scope it is in (monev.permissions.plan_scope_q, lokus_scope_q): the sub-division,
+    # or every one when ``shared`` (a plan waiting for a decision).
+    scope_id = models.BigIntegerField(null=True)
+    shared = models.BooleanField(default=False)
+    kecamatan_id = models.BigIntegerField(null=True)  # the plan's
+    actor_id = models.BigIntegerField(null=True)  # who ended it (NULL while open, or the team)
+    started_at = models.DateTimeField(null=True)
+    ended_at = models.DateTimeField(null=True)  # NULL while open
+    due_at = models.DateTimeField(null=True)  # step 5: the plan's schedule (others: ``minutes``)
+    returned = models.BooleanField(default=False)  # ended with a return for revision
+    rounds = models.PositiveIntegerField(null=True)  # the chain: the report's revision rounds
+    # Derived once at the refresh, for the figures to read instead of computing them per row:
+    seconds = models.FloatField(null=True)  # ended - started
+    month = models.PositiveIntegerField(null=True)  # year * 100 + month of the end, in WIB
+    # The standard (Mutu Baku minutes) the step is measured against: the chain's 20 hours, none
+    # for step 5 (due by the plan's schedule, ``due_at``). Rewritten, with ``late`` and
+    # ``on_time``, in the same transaction as an edit of the Mutu Baku (monev.occurrences).
+    minutes = models.PositiveIntegerField(null=True)
+    late = models.FloatField(null=True)  # seconds past the due time at the end (negative: early)
+    on_time = models.BooleanField(default=False)  # ended, no later than due
+
+    class Meta:
+        verbose_name = _("step occurrence")
+        verbose_name_plural = _("step occurrences")
+        indexes = [
+            models.Index(fields=["plan_id"], name="monev_occ_plan"),
+            # The figures read the occurrences that ended within a window, or are open.
+            models.Index(fields=["ended_at"], name="monev_occ_ended"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.step} plan {self.plan_id}"

@@ -28,6 +28,9 @@ from monev.metrics import CHAIN, OccurrenceRows, Status
 from monev.permissions import may_view_monev, monev_scope
 
 BREACHES_PER_PAGE = 25
+# The officers' rows per page of the dashboard ("officers" parameter): at scale there are
+# hundreds of officer and step pairs.
+OFFICERS_PER_PAGE = 20
 OCCURRENCES_PER_PAGE = 50
 
 
@@ -193,7 +196,15 @@ def _intake_rows(data: metrics.Dashboard, links: Links, kecamatan) -> dict:
     }
 
 
-def _who(data: metrics.Dashboard, links: Links) -> dict:
+def _who(data: metrics.Dashboard, links: Links, request: HttpRequest) -> dict:
+    done = [row for row in data.officers if row.figures.done]
+    page = Paginator(done, OFFICERS_PER_PAGE).get_page(int_param(request.GET, "officers", 1, max=10**6))
+
+    def page_url(number: int) -> str:
+        query = request.GET.copy()
+        query["officers"] = str(number)
+        return f"?{query.urlencode()}#who"
+
     return {
         "sub_divisions": [
             {
@@ -211,9 +222,11 @@ def _who(data: metrics.Dashboard, links: Links) -> dict:
                 "url": links.occurrences(step=row.step, status=Status.DONE, officer=row.user_id),
                 "late_url": links.occurrences(step=row.step, status=Status.LATE, officer=row.user_id),
             }
-            for row in data.officers
-            if row.figures.done
+            for row in page.object_list
         ],
+        "officers_page": page,
+        "officers_previous": page_url(page.previous_page_number()) if page.has_previous() else "",
+        "officers_next": page_url(page.next_page_number()) if page.has_next() else "",
     }
 
 
@@ -256,7 +269,7 @@ def dashboard_context(request: HttpRequest) -> dict:
         "data": data,
         "steps": _step_rows(data, links),
         "chain": _chain(data, links),
-        "who": _who(data, links),
+        "who": _who(data, links, request),
         "intake": _intake_rows(data, links, kecamatan),
         "charts": charts.for_dashboard(data, trend_links),
         "trend_links": trend_links,

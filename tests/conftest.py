@@ -69,6 +69,9 @@ def pytest_configure(config):
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
+    # A test's transaction never commits: the monitoring's stored step occurrences are
+    # replaced at each save instead of after the commit (monev.occurrences.mark).
+    settings.MONEV_OCCURRENCES_IMMEDIATE = True
 
 
 @pytest.fixture(autouse=True)

@@ -299,7 +299,7 @@ def test_each_periodic_job_is_enqueued_once_per_slot(db, jobs_in_database):
     later = enqueue_due(moment + timedelta(minutes=1))
     assert [name for name, new in later.items() if new] == ["heartbeat"]
     counts = {job.name: DBTaskResult.objects.filter(task_path=job.task.module_path).count() for job in JOBS}
-    assert counts == {"heartbeat": 2, "mail sweep": 1, "escalation": 1, "prune job results": 1}
+    assert counts == {"heartbeat": 2, "mail sweep": 1, "escalation": 1, "prune job results": 1, "monev occurrences": 1}
     slot = DBTaskResult.objects.filter(task_path=periodic.escalate_overdue.module_path).get().run_after
     assert slot == moment.replace(minute=5, second=0), "the job carries the start of its slot"
 

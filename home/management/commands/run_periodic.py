@@ -48,6 +48,7 @@ JOBS = [
     Job("mail sweep", sweep_mail, timedelta(minutes=5)),
     Job("escalation", tasks.escalate_overdue, timedelta(minutes=5)),
     Job("prune job results", tasks.prune_job_results, timedelta(days=1), database_only=True),
+    Job("monev occurrences", tasks.rebuild_occurrences, timedelta(days=1)),
 ]
 
 
@@ -77,7 +78,10 @@ def enqueue_due(now: datetime | None = None) -> dict[str, bool]:
 
 
 class Command(BaseCommand):
-    help = "Enqueue the periodic jobs (escalation, mail sweep, heartbeat, pruning) whose time has come."
+    help = (
+        "Enqueue the periodic jobs (escalation, mail sweep, heartbeat, pruning, the monitoring's "
+        "occurrences) whose time has come."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -7,6 +7,7 @@ from django.utils import translation
 from accounts import demo as accounts_demo
 from lokus import demo as lokus_demo
 from monev import demo as monev_demo
+from monev import occurrences
 from reports import demo as reports_demo
 
 # Each part of the product seeds its demo data in turn, given the demo users by username.
@@ -29,4 +30,6 @@ class Command(BaseCommand):
             users = accounts_demo.seed()
             for seeder in SEEDERS:
                 seeder(users)
+            # monev's history is bulk-created: the step occurrences are rebuilt from it.
+            occurrences.rebuild()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, password from DEMO_PASSWORD."))
