@@ -492,9 +492,8 @@ def late_sql(ended: str, started: str, due: str, minutes: str) -> str:
     )
 
 
-def _insert(plan_ids: list[int] | None) -> int:
-    """INSERT ... SELECT the occurrences of the plans (None: all, in the order of their end,
-    so that a period's rows lie together on disk); the rows written."""
+def _compile(plan_ids: list[int] | None) -> tuple[str, list]:
+    """The UNION ALL of every source, limited to the plans (None: all), and its parameters."""
     parts, params = [], []
     names = ", ".join(SOURCE_COLUMNS[:-1])
     for qs in _sources(plan_ids):
@@ -502,6 +501,28 @@ def _insert(plan_ids: list[int] | None) -> int:
         # The SQL is Django's, with its parameters apart; nothing here comes from a request.
         parts.append(f"SELECT {names} FROM ({sql}) AS source WHERE o_keep = 1")  # noqa: S608
         params.extend(source_params)
+    return " UNION ALL ".join(parts), params
+
+
+# Compiling the sources costs more than running them for one plan: the statement for one plan
+# is compiled once per process with a stand-in id, which each refresh replaces.
+_STAND_IN = -7_000_000_001
+_one_plan: dict[str, tuple[str, list]] = {}
+
+
+def _union(plan_ids: list[int] | None) -> tuple[str, list]:
+    if plan_ids is None or len(plan_ids) != 1:
+        return _compile(plan_ids)
+    if connection.vendor not in _one_plan:
+        _one_plan[connection.vendor] = _compile([_STAND_IN])
+    sql, params = _one_plan[connection.vendor]
+    return sql, [plan_ids[0] if type(value) is int and value == _STAND_IN else value for value in params]
+
+
+def _insert(plan_ids: list[int] | None) -> int:
+    """INSERT ... SELECT the occurrences of the plans (None: all, in the order of their end,
+    so that a period's rows lie together on disk); the rows written."""
+    union, params = _union(plan_ids)
     table = connection.ops.quote_name(StepOccurrence._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
     late = f"CASE WHEN o_ended IS NOT NULL THEN {late_sql('o_ended', 'o_started', 'o_due', 'o_minutes')} END"
@@ -518,7 +539,7 @@ def _insert(plan_ids: list[int] | None) -> int:
             f"INSERT INTO {table} ({columns}) SELECT {derived}, {stored} FROM"  # noqa: S608
             f" (SELECT with_minutes.*, {late} AS o_late FROM"
             f" (SELECT occurrence.*, {_minutes_sql(_standard_minutes())} AS o_minutes FROM"
-            f" ({' UNION ALL '.join(parts)}) AS occurrence) AS with_minutes) AS timed{order}",
+            f" ({union}) AS occurrence) AS with_minutes) AS timed{order}",
             params,
         )
         return cursor.rowcount
@@ -569,7 +590,9 @@ def refresh(plan_ids: Iterable[int]) -> int:
                 for pk in ids:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_KEY, pk % 2**31])
         StepOccurrence.objects.filter(plan_id__in=ids)._raw_delete(StepOccurrence.objects.db)
-        return _insert(ids)
+        if len(ids) > 20:
+            return _insert(ids)
+        return sum(_insert([pk]) for pk in ids)
 
 
 def rebuild() -> int:
