@@ -6,9 +6,16 @@ never offer a part the user's role cannot open."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
+
+
+@lru_cache(maxsize=256)
+def _reverse(url_name: str, script_prefix: str, urlconf: str) -> str:
+    return reverse(url_name, urlconf=urlconf)
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,9 @@ class NavItem:
     allowed: Callable
 
     def url(self) -> str:
-        return reverse(self.url_name)
+        """The entry's address. Every page shows the menu (and the home page the entries
+        again): reversed once per process for each prefix and URL conf, not on each page."""
+        return _reverse(self.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
 
 NAV_ITEMS: list[NavItem] = []

@@ -1,10 +1,30 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
+from core.templatetags.dates import wib
 from lokus import selectors as lokus_selectors
 from reports import selectors as report_selectors
+
+
+def due_label(task: lokus_selectors.Task) -> SafeString:
+    """What ``lokus/_due.html`` shows for a task's due time, made in Python: the home page has
+    up to a few dozen tiles, and an include with a translated block and three filters in
+    each cost more than the rest of the page's template (the same text, the same markup)."""
+    due = task.due_at
+    if not due:
+        return mark_safe("")  # noqa: S308
+    when = escape(wib(due, "d M H:i"))
+    if task.overdue:
+        text = gettext("Overdue: due %(when)s (%(ago)s ago)") % {"when": when, "ago": escape(timesince(due))}
+        return format_html('<span class="overdue">{}</span>', mark_safe(text))  # noqa: S308
+    text = gettext("Due %(when)s (in %(left)s)") % {"when": when, "left": escape(timeuntil(due))}
+    return format_html('<span class="due-ok">{}</span>', mark_safe(text))  # noqa: S308
 
 
 @login_required
@@ -20,12 +40,14 @@ def home(request: HttpRequest) -> HttpResponse:
     reports = report_selectors.report_queue(user)
     if reports.total:
         queues.append(reports)
+    tasks = lokus_selectors.sort_tasks([task for queue in queues for task in queue.tasks])
     return render(
         request,
         "home/home.html",
         {
             "roles": user.roles,
-            "tasks": lokus_selectors.sort_tasks([task for queue in queues for task in queue.tasks]),
+            "tasks": tasks,
+            "tiles": [(task, due_label(task)) for task in tasks],
             "more": [queue for queue in queues if queue.rest],
             "escalations": lokus_selectors.recent_escalations(user),
             "my_plans": lokus_selectors.recent_own_plans(user),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency
 from core.enums import Classification
-from core.forms import ALL, FilterForm, choice_filter
+from core.forms import ALL, FilterForm, QuickSelect, choice_filter
 from core.models import AccessLog
 from core.validators import sane_datetime
 from lokus import selectors, uploads
@@ -402,9 +402,10 @@ class PlanFilterForm(FilterForm):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("title, organiser, address")}),
     )
     status = choice_filter(_("Status"), [*PlanStatus.choices, (selectors.NOT_DECLINED, _("received or chosen"))])
-    kecamatan = forms.ChoiceField(label=_("Kecamatan"), required=False)
+    kecamatan = forms.ChoiceField(label=_("Kecamatan"), required=False, widget=QuickSelect)
     when = forms.ChoiceField(
         label=_("Time"),
+        widget=QuickSelect,
         choices=[
             ("upcoming", _("upcoming and ongoing")),
             ("all", _("all, newest first")),

@@ -358,6 +358,8 @@ class Lokus(StateModelMixin, models.Model):
             models.Index(fields=["starts_at", "ends_at"]),
             # The lokus list, newest first, a page at a time.
             models.Index(fields=["-starts_at", "-id"], name="lokus_newest_first"),
+            # Lokus chosen within a period, latest first (the monitoring map and its filters).
+            models.Index(fields=["-created_at", "-id"], name="lokus_chosen_latest"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -484,6 +486,8 @@ class Assignment(StateModelMixin, models.Model):
             models.Index(fields=["member", "state"], name="assignment_member_state"),
             # The teams with members yet to confirm (step 4): few rows, read on the Kasubbid's home.
             models.Index(fields=["lokus"], condition=Q(state=AssignmentState.ASSIGNED), name="assignment_unconfirmed"),
+            # The lokus a member coordinates (the Korlap's "compile the team report" queue).
+            models.Index(fields=["member"], condition=Q(is_coordinator=True), name="assignment_korlap_member"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["lokus", "member"], name="assignment_member_once"),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Permission
 from django.db.models import QuerySet, Subquery
+from guardian.core import ObjectPermissionChecker
 
 from accounts.enums import Role
 from lokus import models
@@ -37,6 +38,18 @@ from lokus import models
 
 def _active(user) -> bool:
     return user.is_authenticated and user.is_active
+
+
+def grants_reader(user) -> ObjectPermissionChecker:
+    """A reader of the user's django-guardian grants for the checks of one page: each
+    object's grants are then read once (two queries), however many checks the page makes
+    on it. Its answers are ``user.has_perm(perm, obj)``'s, whose guardian backend asks a
+    new reader like this one on every call."""
+    return ObjectPermissionChecker(user)
+
+
+def _granted(user, perm: str, lokus: models.Lokus, grants: ObjectPermissionChecker | None) -> bool:
+    return grants.has_perm(perm, lokus) if grants is not None else user.has_perm(perm, lokus)
 
 
 def _kasubbid(user) -> bool:
@@ -165,8 +178,9 @@ def can_view_lokus(user, lokus: models.Lokus) -> bool:
     return _active(user) and user.has_perm("lokus.view_lokus", lokus)
 
 
-def is_coordinator(user, lokus: models.Lokus) -> bool:
-    return _active(user) and user.has_perm("lokus.coordinate_lokus", lokus)
+def is_coordinator(user, lokus: models.Lokus, grants: ObjectPermissionChecker | None = None) -> bool:
+    """``grants``: the page's ``grants_reader`` (the grants read once for all its checks)."""
+    return _active(user) and _granted(user, "lokus.coordinate_lokus", lokus, grants)
 
 
 # The team's own assignments ------------------------------------------------------------------
@@ -183,9 +197,19 @@ def assignments_for(user) -> QuerySet[models.Assignment]:
     return models.Assignment.objects.filter(member=user, lokus__in=member_lokus_ids(user))
 
 
-def assignment_of(user, lokus: models.Lokus) -> models.Assignment | None:
-    """The user's own place on the team, only once the team was dispatched to them."""
-    if not _active(user) or not user.has_perm("lokus.view_lokus", lokus):
+def assignment_of(
+    user,
+    lokus: models.Lokus,
+    team: list[models.Assignment] | None = None,
+    grants: ObjectPermissionChecker | None = None,
+) -> models.Assignment | None:
+    """The user's own place on the team, only once the team was dispatched to them.
+    ``team``: the lokus's assignments when the caller has them already (the grant is then
+    read only for a user on the team); ``grants``: the page's ``grants_reader``."""
+    if team is not None:
+        own = next((a for a in team if a.member_id == user.pk), None)
+        return own if own is not None and _active(user) and _granted(user, "lokus.view_lokus", lokus, grants) else None
+    if not _active(user) or not _granted(user, "lokus.view_lokus", lokus, grants):
         return None
     return models.Assignment.objects.filter(lokus=lokus, member=user).first()
 

@@ -31,7 +31,9 @@ from django.db.models.functions import Coalesce, Lower, Trim
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.enums import Role
@@ -220,19 +222,30 @@ def _list_url(name: str, **params) -> str:
     return f"{reverse(name)}?{urlencode(params)}"
 
 
-def bounded_queue(label, kind: QuerySet, order: list, fields: list[str], make_task, url: str, limit: int) -> Queue:
+def bounded_queue(
+    label, kind: QuerySet, order: list, fields: list[str], make_task, url: str, limit: int, annotations=None
+) -> Queue:
     """The first ``limit`` rows of ``kind`` in ``order`` (by due time), as ``values()`` of
-    ``fields`` (annotations included), each made a task, and the count of all rows of the
-    kind. One query, the same however long the queue is: an inner query picks the first
-    rows' ids from the kind's own table (the joins for the titles then touch only those),
-    and the count is an uncorrelated subquery the database computes once, from an index
-    where it can."""
+    ``fields`` (``annotations`` included: the due time and what the tile shows), each made a
+    task, and the count of all rows of the kind. One query, the same however long the queue
+    is: an inner query picks the first rows' ids from the kind's own table (the joins for
+    the titles then touch only those), and the count is an uncorrelated subquery the
+    database computes once, from an index where it can.
+
+    The kind's filter (its permission rule) is written into the inner query and the count
+    only; the outer query reads its rows by id, and the annotations go where they are used
+    (the order and the fields), not into the count. Building and compiling a query costs
+    more Python time on this page than running it: it is built once for each use."""
+    annotations = annotations or {}
     total = Subquery(
         kind.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")[:1]
     )
-    first = kind.order_by(*order).values("pk")[:limit]
+    first = kind.annotate(**annotations).order_by(*order).values("pk")[:limit]
     fetched = list(
-        kind.filter(pk__in=first).annotate(queue_total=total).order_by(*order).values(*fields, "queue_total")
+        kind.model._default_manager.filter(pk__in=first)
+        .annotate(**annotations, queue_total=total)
+        .order_by(*order)
+        .values(*fields, "queue_total")
     )
     return Queue(label, [make_task(row) for row in fetched], fetched[0]["queue_total"] if fetched else 0, url)
 
@@ -248,9 +261,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
         queues.append(
             bounded_queue(
                 _("Plans to decide (step 2)"),
-                permissions.plans_for(user)
-                .filter(status=PlanStatus.RECEIVED)
-                .annotate(due=plus_standard("submitted_at", standards.get(2))),
+                permissions.plans_for(user).filter(status=PlanStatus.RECEIVED),
                 # The due time is the submission plus a constant: its order is the submission's.
                 ["submitted_at", "pk"],
                 ["pk", "title", "due", "kecamatan__name"],
@@ -264,6 +275,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 ),
                 _list_url("lokus:plan_list", status=PlanStatus.RECEIVED, when="waiting"),
                 limit,
+                {"due": plus_standard("submitted_at", standards.get(2))},
             )
         )
     if permissions.is_lokus_manager(user):
@@ -271,7 +283,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
         queues += [
             bounded_queue(
                 _("Teams to compose (step 3)"),
-                own.filter(state=LokusState.COMPOSING).annotate(due=plus_standard("created_at", standards.get(3))),
+                own.filter(state=LokusState.COMPOSING),
                 ["created_at", "pk"],
                 ["pk", "plan__title", "due"],
                 lambda lokus: Task(
@@ -283,12 +295,11 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 ),
                 _list_url("lokus:list", state=LokusState.COMPOSING),
                 limit,
+                {"due": plus_standard("created_at", standards.get(3))},
             ),
             bounded_queue(
                 _("Teams yet to confirm (step 4)"),
-                with_unconfirmed_members(own.filter(state=LokusState.DISPATCHED)).annotate(
-                    due=plus_standard("dispatched_at", standards.get(4)), unconfirmed=_count(_unconfirmed())
-                ),
+                with_unconfirmed_members(own.filter(state=LokusState.DISPATCHED)),
                 ["dispatched_at", "pk"],
                 ["pk", "plan__title", "due", "unconfirmed"],
                 lambda lokus: Task(
@@ -300,6 +311,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 ),
                 _list_url("lokus:list", state=LokusState.DISPATCHED, team=UNCONFIRMED),
                 limit,
+                {"due": plus_standard("dispatched_at", standards.get(4)), "unconfirmed": _count(_unconfirmed())},
             ),
             bounded_queue(
                 _("Teams in the field (step 5)"),
@@ -371,20 +383,16 @@ OPEN_ASSIGNMENT = [AssignmentState.ASSIGNED, AssignmentState.CONFIRMED, Assignme
 def _assignment_queues(user, standards, limit: int) -> list[Queue]:
     """The member's own steps 4-5; and the Korlap's step 6 from the moment field work is
     done until the report exists, when the report's own task (reports.selectors) takes
-    over: the reports app tells which lokus have one (lokus.hooks)."""
+    over: the reports app tells which lokus have one (lokus.hooks).
+
+    Only for field officers (``may_list_assignments``: teams are composed of them, and the
+    queues link to their list): the office's home pages then build no query for them."""
+    if not permissions.may_list_assignments(user):
+        return []
     mine = permissions.assignments_for(user)
-    open_rows = mine.filter(state__in=OPEN_ASSIGNMENT).annotate(
-        due=Case(
-            When(state=AssignmentState.ASSIGNED, then=plus_standard("lokus__dispatched_at", standards.get(4))),
-            default=F("lokus__ends_at"),  # field_work_due: the schedule's end
-            output_field=DateTimeField(),
-        ),
-        has_risk=Exists(RiskAssessment.objects.filter(lokus=OuterRef("lokus_id"))),
-    )
-    compiling = (
-        mine.filter(is_coordinator=True, lokus__state=LokusState.FIELD_DONE)
-        .filter(hooks.without_report("lokus_id"))
-        .annotate(due=plus_standard("lokus__field_done_at", standards.get(6)))
+    open_rows = mine.filter(state__in=OPEN_ASSIGNMENT)
+    compiling = mine.filter(is_coordinator=True, lokus__state=LokusState.FIELD_DONE).filter(
+        hooks.without_report("lokus_id")
     )
     return [
         bounded_queue(
@@ -396,6 +404,14 @@ def _assignment_queues(user, standards, limit: int) -> list[Queue]:
             # The member's list shows open assignments first.
             reverse("lokus:assignments"),
             limit,
+            {
+                "due": Case(
+                    When(state=AssignmentState.ASSIGNED, then=plus_standard("lokus__dispatched_at", standards.get(4))),
+                    default=F("lokus__ends_at"),  # field_work_due: the schedule's end
+                    output_field=DateTimeField(),
+                ),
+                "has_risk": Exists(RiskAssessment.objects.filter(lokus=OuterRef("lokus_id"))),
+            },
         ),
         bounded_queue(
             _("Team reports to compile (step 6)"),
@@ -411,6 +427,7 @@ def _assignment_queues(user, standards, limit: int) -> list[Queue]:
             ),
             reverse("lokus:assignments"),
             limit,
+            {"due": plus_standard("lokus__field_done_at", standards.get(6))},
         ),
     ]
 
@@ -439,8 +456,64 @@ def recent_escalations(user, limit: int = 5) -> QuerySet[Escalation]:
 # Timelines ---------------------------------------------------------------------------------------
 
 
-def plan_timeline(plan: ActivityPlan) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(plan=plan).select_related("actor")
+class WibClock:
+    """Times as the templates' ``wib`` filter writes them ("c", "d M Y H:i" and the others
+    below), for long lists: the month names are looked up once, not the format parsed again
+    per row. As ``wib`` does, no time is "" and a stored time that WIB would take past year
+    9999 is "invalid date" (core/templatetags/dates.py), never an error page."""
+
+    def __init__(self):
+        self.months = {number: str(name).title() for number, name in MONTHS_3.items()}  # Django's "M"
+
+    @staticmethod
+    def _safe(write):
+        def written(self, moment: datetime.datetime | None) -> str:
+            if moment is None:
+                return ""
+            try:
+                return write(self, timezone.localtime(moment))
+            except (OverflowError, ValueError):
+                return gettext("invalid date")
+
+        return written
+
+    @_safe
+    def text(self, local: datetime.datetime) -> str:
+        return f"{local.day:02d} {self.months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
+
+    @_safe
+    def long(self, local: datetime.datetime) -> str:
+        """The lists' times ("D d M Y H:i"), with the day of the week."""
+        return f"{WEEKDAYS_ABBR[local.weekday()]} {self.text(local)}"
+
+    @_safe
+    def stamp(self, local: datetime.datetime) -> str:
+        """The logs' times ("d M Y H:i:s"), to the second."""
+        return f"{self.text(local)}:{local.second:02d}"
+
+    @_safe
+    def iso(self, local: datetime.datetime) -> str:
+        return local.isoformat()
+
+
+def plan_timeline(plan: ActivityPlan) -> list[AuditEntry]:
+    """The plan's audit entries in order, each with its states' labels (``from_text``,
+    ``to_text``: ``AuditEntry.from_label``/``to_label``, looked up once per state rather
+    than per row and template call), its action's (``action_text``: ``get_action_display``,
+    which hashes every label of the choices again on each call) and its time written out
+    (``at_iso``, ``at_text``)."""
+    entries = list(AuditEntry.objects.filter(plan=plan).select_related("actor"))
+    labels: dict[str, str] = {}
+    actions = {value: str(label) for value, label in AuditEntry._meta.get_field("action").flatchoices}
+    clock = WibClock()
+    for entry in entries:
+        entry.action_text = actions.get(entry.action, entry.action)
+        for state in (entry.from_state, entry.to_state):
+            if state not in labels:
+                labels[state] = AuditEntry._label(state)
+        entry.from_text, entry.to_text = labels[entry.from_state], labels[entry.to_state]
+        entry.at_iso, entry.at_text = clock.iso(entry.created_at), clock.text(entry.created_at)
+    return entries
 
 
 # Calendar ----------------------------------------------------------------------------------------
@@ -517,9 +590,51 @@ def plan_calendar(
         .only("title", "starts_at", "ends_at", "status", "kecamatan__name")
         .in_bulk({pk for day in days for pk in day["ids"]})
     )
+    linked(labelled(shown.values(), "status"), "lokus:plan_detail")
     for day in days:
         day["plans"] = [shown[pk] for pk in day.pop("ids")]
     return days, overlapping_plan_ids(spans)
+
+
+# Lists ------------------------------------------------------------------------------------------
+
+
+def labelled(rows, *fields: str) -> list:
+    """The rows (one page of a list) as a list, each with ``<field>_label`` for each choice
+    field named: what ``get_<field>_display()`` gives, with each field's labels looked up
+    once for the page (``get_<field>_display`` hashes every label of the choices again,
+    translating each, on every call)."""
+    rows = list(rows)
+    if rows:
+        meta = rows[0]._meta
+        for name in fields:
+            labels = {value: str(label) for value, label in meta.get_field(name).flatchoices}
+            for row in rows:
+                value = getattr(row, name)
+                setattr(row, f"{name}_label", labels.get(value, value))
+    return rows
+
+
+# Reversed once per page, with this id where each row's goes.
+_SENTINEL_ID = 987654321
+
+
+def linked(rows: list, name: str, key: str = "pk") -> list:
+    """Each row with ``url``: the URL ``name`` of the row's ``key`` (an id), the pattern
+    reversed once for the page (a ``reverse`` per row costs more than the rest of a row)."""
+    pattern = reverse(name, args=[_SENTINEL_ID])
+    for row in rows:
+        row.url = pattern.replace(str(_SENTINEL_ID), str(getattr(row, key)))
+    return rows
+
+
+def dated(rows: list, name: str, of=lambda row: row, style: str = "long") -> list:
+    """Each row with ``<name>_text``: the ``name`` time of ``of(row)`` as the lists write it
+    (in WIB, ``WibClock.long``: "D d M Y H:i", or ``style`` another of its ways)."""
+    write = getattr(WibClock(), style)
+    for row in rows:
+        setattr(row, f"{name}_text", write(getattr(of(row), name)))
+    return rows
 
 
 # Lokus: the list and the page -----------------------------------------------------------------
@@ -533,6 +648,8 @@ def lokus_rows(user, state: str = "") -> QuerySet[Lokus]:
         # A correlated count, not Count("assignments"): no join and GROUP BY of every lokus
         # with its team before the LIMIT, and the paginator's count drops it altogether.
         .annotate(team_size=_count(Assignment.objects.filter(lokus=OuterRef("pk"))))
+        # What the list shows (and the state fields, which django-fsm reads on every row).
+        .only("state", "classification", "starts_at", "plan__status", "plan__title", "sub_division__short_name")
         .order_by("-starts_at", "-pk")
     )
     return rows.filter(state=state) if state in LokusState.values else rows
@@ -552,18 +669,28 @@ def lokus_page(user, lokus: Lokus) -> dict:
     the user's own place on it), the times of steps 1-5, the timeline, and everything the
     team recorded in the field."""
     team = list(lokus.assignments.select_related("member__sub_division").prefetch_related("member__qualifications"))
-    on_team = permissions.assignment_of(user, lokus) is not None
     in_field = {"assignment__lokus": lokus}
+    by_pk = {a.pk: a for a in team}
+
+    def on_team(rows: QuerySet) -> list:
+        """The rows, each with its assignment (and member) from the team already read."""
+        rows = list(rows)
+        for row in rows:
+            row.assignment = by_pk[row.assignment_id]
+        return rows
+
     return {
         "assignments": team,
-        "my_assignment": next((a for a in team if a.member_id == user.pk), None) if on_team else None,
+        "my_assignment": permissions.assignment_of(user, lokus, team),
         "risk": getattr(lokus, "risk_assessment", None),
         "timings": lokus_timings(lokus, team, step_standards()),
         "timeline": plan_timeline(lokus.plan),
-        "notes": FieldNote.objects.filter(**in_field).select_related("assignment__member"),
-        "media": FieldMedia.objects.filter(**in_field).select_related("assignment__member"),
-        "reports": MemberReport.objects.filter(**in_field).select_related("assignment__member"),
-        "escalations": Escalation.objects.filter(lokus=lokus).select_related("raised_by"),
+        "notes": labelled(on_team(FieldNote.objects.filter(**in_field)), "situation"),
+        "media": labelled(on_team(FieldMedia.objects.filter(**in_field)), "kind"),
+        "reports": labelled(
+            on_team(MemberReport.objects.filter(**in_field).order_by("submitted_at", "pk")), "situation"
+        ),
+        "escalations": labelled(Escalation.objects.filter(lokus=lokus).select_related("raised_by"), "kind"),
         "berita_acara_list": lokus.berita_acara.all(),
     }
 
@@ -571,13 +698,32 @@ def lokus_page(user, lokus: Lokus) -> dict:
 # Steps 4-5: the member's own assignment ---------------------------------------------------------
 
 
-def assignment_rows(user) -> QuerySet[Assignment]:
-    """The member's own assignments, open ones first."""
-    return (
-        permissions.assignments_for(user)
-        .select_related("lokus__plan", "lokus__sub_division")
-        .order_by("state", "-lokus__starts_at")
+# The member's list: open assignments first (the states' order), then the latest lokus.
+ASSIGNMENT_ORDER = ("state", "-lokus__starts_at", "-pk")
+
+
+def assignment_rows(user) -> QuerySet:
+    """The ids of the member's own assignments in the list's order, to paginate; a page's
+    rows are then fetched by ``assignment_page_rows``. The database orders and cuts only the
+    narrow rows (an assignment and its lokus's start): a member on hundreds of past lokus
+    no longer has every one joined with its plan before the LIMIT."""
+    return permissions.assignments_for(user).order_by(*ASSIGNMENT_ORDER).values_list("pk", flat=True)
+
+
+def assignment_page_rows(ids) -> list[Assignment]:
+    """The rows of one page of ``assignment_rows`` (its sliced ids: one query in all), with
+    what the list shows of their lokus and plan, in the list's order."""
+    rows = labelled(
+        Assignment.objects.filter(pk__in=ids)
+        .select_related("lokus__plan")
+        # The state fields too: django-fsm reads them when a row is made.
+        .only(
+            "state", "is_coordinator", "lokus__state", "lokus__starts_at", "lokus__plan__status", "lokus__plan__title"
+        )
+        .order_by(*ASSIGNMENT_ORDER),
+        "state",
     )
+    return dated(linked(rows, "lokus:assignment", "lokus_id"), "starts_at", lambda a: a.lokus)
 
 
 def assignment_page(lokus: Lokus, assignment: Assignment) -> dict:
@@ -653,7 +799,12 @@ def team_picker_rows(lokus: Lokus, candidates: QuerySet[User]) -> list[dict]:
 def access_records() -> QuerySet[AccessLog]:
     """The access log with each row's lokus title (the log keeps only the lokus's number)."""
     title = Lokus.objects.filter(pk=OuterRef("lokus_id")).values("plan__title")[:1]
-    return AccessLog.objects.select_related("user").annotate(lokus_title=Subquery(title)).order_by("-created_at", "-pk")
+    return (
+        AccessLog.objects.select_related("user")
+        .only("created_at", "kind", "object_id", "classification", "ip_address", "user__full_name", "user__nip")
+        .annotate(lokus_title=Subquery(title))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def recent_own_plans(user, limit: int = 5) -> QuerySet[ActivityPlan]:

@@ -29,7 +29,8 @@ from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -48,8 +49,14 @@ MARKER_LIMIT = 500
 CENTRE = (-6.18, 106.64)
 
 
-def _when(moment) -> str:
-    return f"{formats.date_format(timezone.localtime(moment), 'j M Y H:i')} WIB"
+# Reversed once per page, with this number where each marker's id goes (a marker's own
+# reverse() cost more than the rest of its row).
+_SENTINEL = 987654321
+
+
+def _url_maker(name: str):
+    pattern = reverse(name, args=[_SENTINEL])
+    return lambda pk: pattern.replace(str(_SENTINEL), str(pk))
 
 
 def _with_position(rows: QuerySet, latitude, longitude) -> QuerySet:
@@ -117,6 +124,16 @@ class _Labels:
         self.status = {value: str(label) for value, label in PlanStatus.choices}
         self.category = {value: str(label) for value, label in PlanCategory.choices}
         self.restricted = _("Restricted lokus")
+        # Django's "M" of a date format: the month's three letters, capitalised.
+        self.months = {number: str(name).title() for number, name in MONTHS_3.items()}
+        self.lokus_url = _url_maker("lokus:detail")
+        self.plan_url = _url_maker("lokus:plan_detail")
+
+    def when(self, moment) -> str:
+        """``moment`` as ``date_format(..., "j M Y H:i")`` writes it in WIB, without parsing
+        the format again for each of the hundreds of markers."""
+        local = timezone.localtime(moment)
+        return f"{local.day} {self.months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d} WIB"
 
 
 def _lokus_marker(lokus: Lokus, labels: _Labels) -> dict:
@@ -127,7 +144,7 @@ def _lokus_marker(lokus: Lokus, labels: _Labels) -> dict:
     plan = lokus.plan
     lines = [
         labels.risk.get(lokus.risk_level, lokus.risk_level),
-        _when(lokus.starts_at),
+        labels.when(lokus.starts_at),
         f"{plan.kecamatan.name} · {lokus.sub_division.short_name}",
     ]
     if lokus.readable:
@@ -141,7 +158,7 @@ def _lokus_marker(lokus: Lokus, labels: _Labels) -> dict:
         "restricted": False,
         "risk": lokus.risk_level,
         "title": plan.title,
-        "url": reverse("lokus:detail", args=[lokus.pk]) if lokus.readable else "",
+        "url": labels.lokus_url(lokus.pk) if lokus.readable else "",
         "lines": lines,
     }
 
@@ -154,11 +171,11 @@ def _plan_marker(plan: ActivityPlan, labels: _Labels) -> dict:
         "restricted": False,
         "risk": "",
         "title": plan.title,
-        "url": reverse("lokus:plan_detail", args=[plan.pk]) if plan.viewable else "",
+        "url": labels.plan_url(plan.pk) if plan.viewable else "",
         "lines": [
             labels.status.get(plan.status, plan.status),
             labels.category.get(plan.category, plan.category),
-            _when(plan.starts_at),
+            labels.when(plan.starts_at),
             plan.kecamatan.name,
         ],
     }
@@ -192,6 +209,25 @@ class MapPage:
     def unplaced(self) -> int:
         return self.totals.total - self.placed
 
+    @property
+    def items(self) -> list[dict]:
+        """The markers as the list under the map shows them: each one's swatch, its link (if
+        any) and title, and its lines joined, worked out here once rather than by template
+        logic for each of the hundreds of markers."""
+        return [
+            {
+                "swatch": "map-marker-restricted"
+                if marker["restricted"]
+                else "map-marker-plan"
+                if marker["kind"] == "plan"
+                else f"map-marker-risk-{marker['risk']}",
+                "url": marker["url"],
+                "title": marker["title"],
+                "summary": " · ".join(marker["lines"]),
+            }
+            for marker in self.markers
+        ]
+
 
 def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
     """The markers and the table: four queries at most whatever the number of lokus and
@@ -209,7 +245,11 @@ def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
     if room:
         markers += [
             _plan_marker(row, labels)
-            for row in plans.filter(placed=True).select_related("kecamatan").order_by("-submitted_at", "-pk")[:room]
+            for row in plans.filter(placed=True)
+            .select_related("kecamatan")
+            # What a marker shows (and the status, which django-fsm reads on every row).
+            .only("title", "status", "category", "starts_at", "kecamatan__name")
+            .order_by("-submitted_at", "-pk")[:room]
         ]
 
     rows = {k.pk: KecamatanRow(k.name) for k in kecamatan}

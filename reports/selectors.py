@@ -5,7 +5,18 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -14,9 +25,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lokus.enums import AssignmentState, LokusState
-from lokus.models import AuditEntry, FieldMedia, MemberReport
+from lokus.models import FieldMedia, MemberReport
 from lokus.panels import Panel
-from lokus.selectors import QUEUE_LIMIT, Queue, Task, bounded_queue, plus_standard, step_standards
+from lokus.selectors import QUEUE_LIMIT, Queue, Task, WibClock, bounded_queue, plan_timeline, step_standards
 from reports import permissions
 from reports.enums import PASS_DOWN_STATE, RETURN_STATE, STEP_OF_STATE, ReportAction, ReportState
 from reports.models import CONTENT_FIELDS, ActivityReport, ReportLog, ReportVersion
@@ -115,14 +126,23 @@ def chain_elapsed(report: ActivityReport) -> datetime.timedelta:
 
 def report_due(standards):
     """When the current step of a report is due, as a database expression: the time it
-    entered its state plus the standard of the state's step (NULL once approved)."""
-    return Case(
-        *(
-            When(state=state, then=plus_standard("state_changed_at", standards[step]))
-            for state, step in STEP_OF_STATE.items()
-            if step in standards
+    entered its state plus the standard of the state's step (NULL once approved). One
+    branch per distinct standard time, not per state: the states of equal standards share
+    it (a smaller expression to build and compile, the same values)."""
+    states_by_duration: dict[datetime.timedelta, list[str]] = {}
+    for state, step in STEP_OF_STATE.items():
+        if step in standards:
+            states_by_duration.setdefault(standards[step].duration, []).append(state)
+    return ExpressionWrapper(
+        F("state_changed_at")
+        + Case(
+            *(
+                When(state__in=states, then=Value(duration, output_field=DurationField()))
+                for duration, states in states_by_duration.items()
+            ),
+            default=Value(None, output_field=DurationField()),
+            output_field=DurationField(),
         ),
-        default=Value(None),
         output_field=DateTimeField(),
     )
 
@@ -136,7 +156,7 @@ def report_queue(user, limit: int = QUEUE_LIMIT) -> Queue:
     (ordered and cut in the database), the count of the rest, and the list of them all."""
     return bounded_queue(
         _("Activity reports (steps 6-15)"),
-        permissions.reports_held_by(user).annotate(due=report_due(step_standards())),
+        permissions.reports_held_by(user),
         [F("due").asc(nulls_last=True), "pk"],
         ["pk", "state", "due", "lokus__plan__title"],
         lambda report: Task(
@@ -149,6 +169,7 @@ def report_queue(user, limit: int = QUEUE_LIMIT) -> Queue:
         ),
         f"{reverse('reports:list')}?turn={MINE}",
         limit,
+        {"due": report_due(step_standards())},
     )
 
 
@@ -157,7 +178,23 @@ def report_rows(user, state: str = "", *, mine: bool = False) -> QuerySet[Activi
     when ``mine``: the home queue's list), latest move first, in one state when ``state``
     names one."""
     readable = permissions.reports_held_by(user) if mine else permissions.reports_for(user)
-    rows = readable.select_related("lokus__plan", "lokus__sub_division").order_by("-state_changed_at", "-pk")
+    rows = (
+        readable.select_related("lokus__plan", "lokus__sub_division")
+        # What the list and ``mark_rows`` read (and the state fields, which django-fsm reads
+        # on every row): not the report's long sections.
+        .only(
+            "state",
+            "state_changed_at",
+            "version",
+            "revision_round",
+            "lokus__state",
+            "lokus__sub_division_id",
+            "lokus__plan__status",
+            "lokus__plan__title",
+            "lokus__sub_division__short_name",
+        )
+        .order_by("-state_changed_at", "-pk")
+    )
     return rows.filter(state=state) if state in ReportState.values else rows
 
 
@@ -296,30 +333,40 @@ def merged_timeline(report: ActivityReport, log: list[ReportLog] | None = None) 
     report's log with its actors, when the caller has it already)."""
     if log is None:
         log = list(report.log.select_related("actor"))
+    # The choices' labels looked up once per page (``get_FOO_display`` per row hashes them again).
+    actions, states = _labels(ReportLog, "action"), _labels(ReportLog, "to_state")
     items = [
         {
             "at": e.created_at,
-            "what": e.get_action_display(),
+            "what": e.action_text,
             "actor": e.actor,
             "note": e.note,
-            "from": e.from_label(),
-            "to": e.to_label(),
+            "from": e.from_text,
+            "to": e.to_text,
         }
-        for e in AuditEntry.objects.filter(plan=report.lokus.plan).select_related("actor")
+        for e in plan_timeline(report.lokus.plan)
     ]
     items += [
         {
             "at": e.created_at,
-            "what": e.get_action_display(),
+            "what": actions.get(e.action, e.action),
             "actor": e.actor,
             "note": e.note,
-            "from": e.get_from_state_display() if e.from_state else "",
-            "to": e.get_to_state_display() if e.to_state else "",
+            "from": states.get(e.from_state, e.from_state) if e.from_state else "",
+            "to": states.get(e.to_state, e.to_state) if e.to_state else "",
             "version": e.version_number,
         }
         for e in log
     ]
+    clock = WibClock()
+    for item in items:
+        item["at_text"] = clock.text(item["at"])
     return sorted(items, key=lambda item: item["at"])
+
+
+def _labels(model, field_name: str) -> dict[str, str]:
+    """A choice field's labels in the reader's language, by value."""
+    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
 
 
 def versions(report: ActivityReport) -> QuerySet[ReportVersion]:

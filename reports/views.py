@@ -16,6 +16,7 @@ from core.models import AccessLog
 from core.params import int_param
 from core.views import paginate, refusals_to_messages
 from lokus import permissions as lokus_permissions
+from lokus import selectors as lokus_selectors
 from lokus.models import BeritaAcara, Lokus
 from reports import documents, permissions, selectors, services
 from reports.forms import DownloadFilterForm, ExcuseForm, NoteForm, ReportFilterForm, ReportForm, VerificationForm
@@ -40,7 +41,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, filters.rows(user))
     # Only the page's rows are marked (due time, whose turn): the list costs the same few
     # queries however many reports there are.
-    page.object_list = selectors.mark_rows(user, page.object_list)
+    rows = lokus_selectors.labelled(selectors.mark_rows(user, page.object_list), "state")
+    page.object_list = lokus_selectors.linked(rows, "reports:detail")
     return render(request, "reports/list.html", {"page": page, "filters": filters})
 
 
@@ -291,6 +293,23 @@ def download_log(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     filters = DownloadFilterForm(request.GET)
     rows = filters.apply(
-        DocumentDownload.objects.select_related("user", "lokus__plan").order_by("-downloaded_at", "-pk")
+        DocumentDownload.objects.select_related("user", "lokus__plan")
+        .only(
+            "kind",
+            "number",
+            "version",
+            "classification",
+            "watermarked",
+            "downloaded_at",
+            "user__full_name",
+            "user__nip",
+            "lokus__state",
+            "lokus__plan__status",
+            "lokus__plan__title",
+        )
+        .order_by("-downloaded_at", "-pk")
     )
-    return render(request, "reports/download_log.html", {"page": paginate(request, rows, 50), "filters": filters})
+    page = paginate(request, rows, 50)
+    rows = lokus_selectors.labelled(page.object_list, "kind", "classification")
+    page.object_list = lokus_selectors.dated(rows, "downloaded_at", style="stamp")
+    return render(request, "reports/download_log.html", {"page": page, "filters": filters})

@@ -38,10 +38,11 @@ from lokus.submissions import Replayed
 from lokus.uploads import DOCUMENT_ACCEPT, IMAGE_ACCEPT, VIDEO_ACCEPT
 
 
-def _own(user, pk: int):
-    """The lokus and the user's own assignment on it; 404 for anyone not on the team."""
+def _own(user, pk: int, grants=None):
+    """The lokus and the user's own assignment on it; 404 for anyone not on the team.
+    ``grants``: the page's ``permissions.grants_reader``, when it checks more."""
     lokus = get_object_or_404(permissions.lokus_for(user).select_related("plan", "sub_division"), pk=pk)
-    assignment = permissions.assignment_of(user, lokus)
+    assignment = permissions.assignment_of(user, lokus, grants=grants)
     if assignment is None:
         raise Http404
     return lokus, assignment
@@ -130,18 +131,20 @@ def _back_with_errors(request: HttpRequest, form, url: str) -> HttpResponse:
 def assignment_list(request: HttpRequest) -> HttpResponse:
     if not permissions.may_list_assignments(request.user):
         raise PermissionDenied
-    rows = selectors.assignment_rows(request.user)
-    return render(request, "lokus/assignment_list.html", {"page": paginate(request, rows)})
+    page = paginate(request, selectors.assignment_rows(request.user))
+    page.object_list = selectors.assignment_page_rows(page.object_list)
+    return render(request, "lokus/assignment_list.html", {"page": page})
 
 
 @login_required
 @require_GET
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    lokus, assignment = _own(user, pk)
+    grants = permissions.grants_reader(user)  # the lokus's grants, read once for both checks
+    lokus, assignment = _own(user, pk, grants)
     record_access(request, AccessLog.Kind.ASSIGNMENT, lokus.pk, assignment.pk, lokus.classification)
     page = selectors.assignment_page(lokus, assignment)
-    is_coordinator = permissions.is_coordinator(user, lokus)
+    is_coordinator = permissions.is_coordinator(user, lokus, grants)
     working = assignment.in_the_field
     return render(
         request,

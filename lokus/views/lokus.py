@@ -24,8 +24,10 @@ def lokus_list(request: HttpRequest) -> HttpResponse:
     if not permissions.may_list_lokus(request.user):
         raise PermissionDenied
     filters = LokusFilterForm(request.GET)
-    rows = filters.apply(selectors.lokus_rows(request.user))
-    return render(request, "lokus/lokus_list.html", {"page": paginate(request, rows), "filters": filters})
+    page = paginate(request, filters.apply(selectors.lokus_rows(request.user)))
+    rows = selectors.labelled(page.object_list, "classification", "state")
+    page.object_list = selectors.dated(selectors.linked(rows, "lokus:detail"), "starts_at")
+    return render(request, "lokus/lokus_list.html", {"page": page, "filters": filters})
 
 
 def _visible_lokus(user, pk: int):
@@ -36,7 +38,11 @@ def _visible_lokus(user, pk: int):
 @require_GET
 def lokus_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    lokus = _visible_lokus(user, pk)
+    # The risk mapping (a reverse one-to-one) and who recorded it, in the same query.
+    lokus = get_object_or_404(
+        selectors.visible_lokus(user).select_related("risk_assessment__recorded_by"),
+        pk=pk,
+    )
     can_manage = permissions.can_manage_lokus(user, lokus)
     record_access(request, AccessLog.Kind.LOKUS, lokus.pk, lokus.pk, lokus.classification)
     return render(
@@ -139,5 +145,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     if not permissions.may_view_access_log(request.user):
         raise PermissionDenied
     filters = AccessLogFilterForm(request.GET)
-    rows = filters.apply(selectors.access_records())
-    return render(request, "lokus/access_log.html", {"page": paginate(request, rows, 50), "filters": filters})
+    page = paginate(request, filters.apply(selectors.access_records()), 50)
+    rows = selectors.labelled(page.object_list, "kind", "classification")
+    page.object_list = selectors.dated(rows, "created_at", style="stamp")
+    return render(request, "lokus/access_log.html", {"page": page, "filters": filters})

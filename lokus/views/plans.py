@@ -32,13 +32,30 @@ def _plans_or_403(user):
 def plan_list(request: HttpRequest) -> HttpResponse:
     filters = PlanFilterForm(request.GET)
     plans = filters.apply(
-        _plans_or_403(request.user).select_related("kecamatan", "kelurahan", "source_agency", "lokus")
+        _plans_or_403(request.user)
+        .select_related("kecamatan", "kelurahan", "source_agency")
+        # What the list shows, not the plans' descriptions and contacts.
+        .only(
+            "title",
+            "category",
+            "expected_participants",
+            "starts_at",
+            "ends_at",
+            "status",
+            "source_name",
+            "kecamatan__name",
+            "kelurahan__name",
+            "source_agency__name",
+        )
     )
+    page = paginate(request, plans)
+    rows = selectors.labelled(page.object_list, "category", "status")
+    page.object_list = selectors.dated(selectors.linked(rows, "lokus:plan_detail"), "starts_at")
     return render(
         request,
         "lokus/plan_list.html",
         {
-            "page": paginate(request, plans),
+            "page": page,
             "filters": filters,
             "can_submit": permissions.can_submit_plan(request.user),
         },

@@ -50,9 +50,9 @@ def _day(world):
 # compose, to confirm, in the field, reports), the leadership's lokus in progress and
 # reports, the member's and the Korlap's open assignments (both are on every Wasdin team).
 PAGES = {
-    "home (kasubbid)": Page("kasubbid", _home, 16, (5, 5 * QUEUE_LIMIT)),
-    "home (kabid)": Page("kabid", _home, 13, (3, 2 * QUEUE_LIMIT)),
-    "home (kepala badan)": Page("kaban", _home, 13, (2, QUEUE_LIMIT)),
+    "home (kasubbid)": Page("kasubbid", _home, 14, (5, 5 * QUEUE_LIMIT)),
+    "home (kabid)": Page("kabid", _home, 11, (3, 2 * QUEUE_LIMIT)),
+    "home (kepala badan)": Page("kaban", _home, 11, (2, QUEUE_LIMIT)),
     "home (member)": Page("member", _home, 12, (2, QUEUE_LIMIT)),
     "home (korlap)": Page("coordinator", _home, 12, (2, QUEUE_LIMIT)),
     "lokus list (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:list"), 8),
@@ -69,9 +69,9 @@ PAGES = {
     "assignment list (member)": Page("member", lambda w: reverse("lokus:assignments"), 9),
     "access log (kepala badan)": Page("kaban", lambda w: reverse("lokus:access_log"), 9),
     "download log (kepala badan)": Page("kaban", lambda w: reverse("reports:downloads"), 9),
-    "lokus page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:detail", args=[w["running"].pk]), 24),
+    "lokus page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:detail", args=[w["running"].pk]), 20),
     "report page (kasubbid)": Page("kasubbid", lambda w: reverse("reports:detail", args=[w["at_kasubbid"].pk]), 18),
-    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 20),
+    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 18),
     "plan page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_detail", args=[w["plan"].pk]), 11),
 }
 
