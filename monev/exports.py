@@ -25,6 +25,7 @@ from lokus.enums import LokusState, PlanCategory, PlanStatus, RiskLevel
 from lokus.models import ActivityPlan, Lokus
 from monev import charts, metrics
 from monev.metrics import CHAIN
+from monev.occurrences import CHAIN_MINUTES
 from reports import documents
 from reports.enums import ReportState
 from reports.models import ActivityReport, DocumentKind, ReportLog
@@ -174,7 +175,7 @@ def _steps_sheet(book, data: metrics.Dashboard, header) -> None:
     )
     for row in [*data.steps, data.chain]:
         f = row.figures
-        minutes = int(metrics.SOP_TOTAL.total_seconds() // 60) if row.number == CHAIN else row.minutes
+        minutes = CHAIN_MINUTES if row.number == CHAIN else row.minutes
         sheet.row(
             [
                 _("chain") if row.number == CHAIN else row.number,

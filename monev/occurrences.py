@@ -654,11 +654,8 @@ def _plan_of_lokus(instance) -> int | None:
     return instance.plan_id
 
 
-def _plan_of_assignment(instance) -> int | None:
-    return Lokus.objects.filter(pk=instance.lokus_id).values_list("plan_id", flat=True).first()
-
-
-def _plan_of_report(instance) -> int | None:
+def _plan_of_lokus_part(instance) -> int | None:
+    """An assignment's or a report's plan, through its lokus."""
     return Lokus.objects.filter(pk=instance.lokus_id).values_list("plan_id", flat=True).first()
 
 
@@ -669,8 +666,8 @@ def _plan_of_log(instance) -> int | None:
 SOURCES = {
     ActivityPlan: _plan_of_plan,
     Lokus: _plan_of_lokus,
-    Assignment: _plan_of_assignment,
-    ActivityReport: _plan_of_report,
+    Assignment: _plan_of_lokus_part,
+    ActivityReport: _plan_of_lokus_part,
     ReportLog: _plan_of_log,
 }
 
