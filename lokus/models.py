@@ -237,6 +237,9 @@ class ActivityPlan(StateModelMixin, models.Model):
             models.Index(fields=["status", "submitted_at", "id"], name="plan_waiting"),
             # A partner's own plans, newest first (the home page's latest plans).
             models.Index(fields=["submitted_by", "-submitted_at"], name="plan_submitter_latest"),
+            # The plans received in a period, counted by month, category, kecamatan and status
+            # (monev.metrics.intake): read from the index alone (key columns: SQLite has no INCLUDE).
+            models.Index(fields=["submitted_at", "category", "kecamatan_id", "status"], name="plan_received"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="plan_ends_after_start"),

@@ -22,7 +22,10 @@ Cost: the whole dashboard is a fixed number of statements whatever the data size
 figures of every step, sub-division, officer, month and revision round, with one page of the
 breaches, in one statement over the stored occurrences (an index on their end), and four
 aggregate queries for the intake (``dashboard``). Its time grows with the occurrences of the
-twelve months the trend covers (bench/monev.py, README)."""
+twelve months the trend covers (bench/monev.py, README). Within it, only what a page shows is
+worked out row by row: the page of breaches walks its own index (``_breach_source``) instead
+of sorting the year, and only the officers on the page get a median; the relation holds only
+the columns the figures read (``narrow``)."""
 
 from __future__ import annotations
 
@@ -34,9 +37,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import TruncMonth
 from django.utils import dateparse, formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -196,14 +199,9 @@ def _param(value: datetime.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _relation(selection: Selection, standards, *, now=None, members: bool = True) -> tuple[str, list]:
-    """The SQL of the occurrence relation (common table expressions, the last named
-    ``occ``) and its parameters: the stored occurrences (``monev.models.StepOccurrence``)
-    of the selection that ended within the period or the trend, or are open now, each with
-    its derived columns, computed once whichever figures read them."""
-    period, trend = selection.period, selection.period.trend()
-    now = now or timezone.now()
-    start, end = min(period.start, trend.start), max(period.end, trend.end)
+def _selected(selection: Selection) -> tuple[list[str], list]:
+    """SQL conditions on the stored occurrences for the selection's scope and kecamatan, and
+    their parameters."""
     conditions, params = [], []
     if selection.scope is not None:
         # monev.permissions: a plan waiting for a decision is in every scope (``shared``).
@@ -213,49 +211,58 @@ def _relation(selection: Selection, standards, *, now=None, members: bool = True
     if selection.kecamatan_id is not None:
         conditions.append("kecamatan_id = %s")
         params.append(selection.kecamatan_id)
+    return conditions, params
+
+
+def _relation(
+    selection: Selection, standards, *, now=None, members: bool = True, narrow: bool = False
+) -> tuple[str, list]:
+    """The SQL of the occurrence relation (common table expressions, the last named
+    ``occ``) and its parameters: the stored occurrences (``monev.models.StepOccurrence``)
+    of the selection that ended within the period or the trend, or are open now, each with
+    its derived columns, computed once whichever figures read them. ``narrow``: only the
+    columns the figures read (``figure_rows``), not those a list shows."""
+    period, trend = selection.period, selection.period.trend()
+    now = now or timezone.now()
+    start, end = min(period.start, trend.start), max(period.end, trend.end)
+    conditions, params = _selected(selection)
     if not members:
         conditions.append("kind <> 'member'")
     table = quote(StepOccurrence._meta.db_table)
-    # Only the columns the figures read; the standard, the seconds taken and past due, on
-    # time, and the month were stored at the refresh. Column names and constants of this
-    # module; the values are parameters.
-    scan = (
-        "SELECT kind AS o_kind, step AS o_step, plan_id AS o_plan, lokus_id AS o_lokus,"  # noqa: S608
-        " report_id AS o_report, sub_division_id AS o_sub, actor_id AS o_actor, started_at AS o_started,"
-        " ended_at AS o_ended, due_at AS o_due, minutes AS o_minutes,"
-        " CASE WHEN returned THEN 1 ELSE 0 END AS o_returned, rounds AS o_rounds, seconds AS o_secs,"
-        " late AS o_late_at_end, CASE WHEN on_time THEN 1 ELSE 0 END AS o_on_time, month AS o_ended_month"
-        f" FROM {table} WHERE"
+    # Only the columns the figures read (and, unless ``narrow``, those a list shows); the
+    # standard, the seconds taken and past due, on time, and the month were stored at the
+    # refresh. Column names and constants of this module; the values are parameters.
+    listed = (
+        ""
+        if narrow
+        else " plan_id AS o_plan, lokus_id AS o_lokus, started_at AS o_started, due_at AS o_due, minutes AS o_minutes,"
     )
+    columns = (
+        f"kind AS o_kind, step AS o_step,{listed} report_id AS o_report, sub_division_id AS o_sub,"
+        " actor_id AS o_actor, ended_at AS o_ended, CASE WHEN returned THEN 1 ELSE 0 END AS o_returned,"
+        " rounds AS o_rounds, seconds AS o_secs, CASE WHEN on_time THEN 1 ELSE 0 END AS o_on_time"
+    )
+    # Seconds past the due time: stored for the ended rows; now, for the open ones.
+    open_late = late_sql("%s", "started_at", "due_at", "minutes")
     # Two index scans (on the end; the rows of a period lie together on disk) rather than one
     # OR, which the planner would answer with a scan of the whole table.
     narrowed = "".join(f" AND {condition}" for condition in conditions)
+    # Within the period, the trend, and the trend's month: for the ended rows only.
+    windows = (
+        "CASE WHEN ended_at >= %s AND ended_at < %s THEN 1 ELSE 0 END AS o_in_period,"
+        " CASE WHEN ended_at >= %s AND ended_at < %s THEN 1 ELSE 0 END AS o_in_trend,"
+        " CASE WHEN ended_at >= %s AND ended_at < %s THEN month END AS o_month"
+    )
     source = (
-        f"{scan} ended_at >= %s AND ended_at < %s{narrowed}"
-        f" UNION ALL {scan} ended_at IS NULL AND started_at IS NOT NULL{narrowed}"
+        f"SELECT {columns}, late AS o_late, {windows} FROM {table}"  # noqa: S608
+        f" WHERE ended_at >= %s AND ended_at < %s{narrowed}"
+        f" UNION ALL SELECT {columns}, {open_late} AS o_late, 0, 0, CAST(NULL AS integer) FROM {table}"
+        f" WHERE ended_at IS NULL AND started_at IS NOT NULL{narrowed}"
     )
-    params = [_param(start), _param(end), *params, *params]
-    # Seconds past the due time: stored for the ended rows; now, for the open ones.
-    open_late = late_sql("%s", "o_started", "o_due", "o_minutes")
-    late = f"CASE WHEN o_ended IS NOT NULL THEN o_late_at_end ELSE {open_late} END"
-    derived = (
-        f"SELECT src.*, {late} AS o_late,"  # noqa: S608
-        " CASE WHEN o_ended >= %s AND o_ended < %s THEN 1 ELSE 0 END AS o_in_period,"
-        " CASE WHEN o_ended >= %s AND o_ended < %s THEN 1 ELSE 0 END AS o_in_trend,"
-        " CASE WHEN o_ended >= %s AND o_ended < %s THEN o_ended_month END AS o_month FROM src"
-    )
-    params += [
-        _param(now),
-        _param(now),
-        _param(period.start),
-        _param(period.end),
-        _param(trend.start),
-        _param(trend.end),
-        _param(trend.start),
-        _param(trend.end),
-    ]
+    window_params = [_param(value) for value in (period.start, period.end, *(trend.start, trend.end) * 2)]
+    params = [*window_params, _param(start), _param(end), *params, _param(now), _param(now), *params]
     # Each row's columns are computed once (materialized), whichever figures read them.
-    relation = f"WITH src AS ({source}), occ AS MATERIALIZED ({derived})"
+    relation = f"WITH occ AS MATERIALIZED ({source})"
     return relation, params
 
 
@@ -301,8 +308,19 @@ def _prepare_connection() -> None:
         connection.connection.create_aggregate("monev_percentile", 2, _SQLitePercentile)
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
+# The memory the figures' statement may sort and hash in on PostgreSQL (for that statement
+# only): its percentiles sort a year of occurrences, which PostgreSQL's default of 4 MB sends
+# to disk at a few hundred thousand (bench/monev.py: about 10% faster).
+FIGURES_WORK_MEM = "32MB"
+
+
+def _fetch(sql: str, params: list, *, work_mem: str | None = None) -> list[tuple]:
     _prepare_connection()
+    if work_mem and connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = %s", [work_mem])  # until the transaction ends
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -528,12 +546,59 @@ def _figures(row) -> Figures:
     )
 
 
-def figure_rows(selection: Selection, standards, *, now=None, breaches: tuple[int, int] = (0, 0)) -> list[tuple]:
+def _breach_source(selection: Selection, now, rows: int) -> tuple[str, list]:
+    """SQL: a common table expression ``brk`` holding the first ``rows`` breaches of the
+    dashboard's list in its order (steps 1-15 over the standard: completed in the period, or
+    open and past due now), with the columns a list shows, and its parameters.
+
+    Read from the stored occurrences by themselves, not from the figures' relation: the
+    completed ones walk the index ``monev_occ_late`` (worst first) until enough of them fall
+    in the period and the selection, so a page costs a few hundred rows, not a year of them;
+    those without a due time (``late`` NULL) come after, through ``monev_occ_untimed``; the
+    open ones are few."""
+    conditions, params = _selected(selection)
+    narrowed = "".join(f" AND {condition}" for condition in conditions)
+    table = quote(StepOccurrence._meta.db_table)
+    columns = (
+        "step AS o_step, plan_id AS o_plan, lokus_id AS o_lokus, report_id AS o_report,"
+        " sub_division_id AS o_sub, actor_id AS o_actor, started_at AS o_started, ended_at AS o_ended, due_at AS o_due,"
+        " minutes AS o_minutes, seconds AS o_secs"
+    )
+    # The index's rows: a step (not the chain, not a member's part), ended not on time.
+    late = "kind = 'step' AND on_time = %s"
+    order = "step, plan_id, report_id, started_at"
+    open_late = late_sql("%s", "started_at", "due_at", "minutes")
+    sql = (
+        f"brk AS (SELECT * FROM (SELECT {columns}, late AS o_late FROM {table}"  # noqa: S608
+        f" WHERE {late} AND late IS NOT NULL AND ended_at >= %s AND ended_at < %s{narrowed}"
+        f" ORDER BY late DESC, {order} LIMIT %s) AS timed"
+        f" UNION ALL SELECT * FROM (SELECT {columns}, late AS o_late FROM {table}"
+        f" WHERE {late} AND late IS NULL AND ended_at >= %s AND ended_at < %s{narrowed} ORDER BY {order} LIMIT %s)"
+        f" AS untimed UNION ALL SELECT {columns}, {open_late} AS o_late FROM {table}"
+        f" WHERE kind = 'step' AND ended_at IS NULL AND started_at IS NOT NULL{narrowed})"
+    )
+    period = selection.period
+    window = [_param(period.start), _param(period.end)]
+    return sql, [
+        *[False, *window, *params, rows],
+        *[False, *window, *params, rows],
+        *[_param(now), _param(now), *params],
+    ]
+
+
+def figure_rows(
+    selection: Selection, standards, *, now=None, breaches: tuple[int, int] = (0, 0),
+    officers: tuple[int, int] | None = None,
+) -> list[tuple]:  # fmt: skip
     """One statement: the figures per step, per step and sub-division, per step and officer,
     per step and month of the trend, and the approved reports per revision round. Each row:
     (group, key, second key, officer's name, *figures). ``breaches``: (offset, limit) of a
-    page of the breaches list, which one more row holds (as JSON, in the name's column)."""
-    relation, params = _relation(selection, standards, now=now)
+    page of the breaches list, which one more row holds (as JSON, in the name's column).
+    ``officers``: (page number, rows per page) of the officers' rows a page shows, the only
+    ones whose median time is computed (each median sorts its rows; the counts come for all);
+    a number past the last page is the last page, as Django's ``Paginator.get_page``."""
+    now = now or timezone.now()
+    relation, params = _relation(selection, standards, now=now, narrow=True)
     steps = "o_kind IN ('step', 'chain')"
     member_steps = ", ".join(map(str, MEMBER_STEPS))
     officer_rows = (
@@ -543,6 +608,30 @@ def figure_rows(selection: Selection, standards, *, now=None, breaches: tuple[in
     )
     users = quote(User._meta.db_table)
     period, trend, chain = "o_in_period = 1", "o_in_trend = 1", f"o_step = {CHAIN}"
+    officer_page, officer_times = "", "TRUE"
+    if officers is not None:
+        # The order of ``dashboard``'s officer rows: step, name (by code point, as Python
+        # compares strings), user.
+        number, per_page = (int(value) for value in officers)
+        offset = (max(number, 1) - 1) * per_page
+        postgresql = connection.vendor == "postgresql"
+        binary = 'COLLATE "C"' if postgresql else "COLLATE BINARY"
+        # Computed once (a few rows), not again for each occurrence it is compared with.
+        materialized = "MATERIALIZED " if postgresql else ""
+        last = f"(COUNT(*) OVER () - 1) / {per_page} * {per_page}"
+        officer_page = (
+            ", offkeys AS (SELECT k.o_step AS k_step, k.o_actor AS k_actor,"  # noqa: S608
+            f" ROW_NUMBER() OVER (ORDER BY k.o_step, COALESCE(u.full_name, '') {binary}, k.o_actor) - 1 AS k_index,"
+            f" CASE WHEN {offset} <= {last} THEN {offset} ELSE {last} END AS k_start"
+            f" FROM (SELECT DISTINCT o_step, o_actor FROM fine WHERE {officer_rows} AND {period}) AS k"
+            f" LEFT JOIN {users} u ON u.id = k.o_actor),"
+            f" offpage AS {materialized}(SELECT k_step, k_actor FROM offkeys"
+            f" WHERE k_index >= k_start AND k_index < k_start + {per_page})"
+        )
+        # One number per officer and step; on PostgreSQL an array made once (a subquery's
+        # IN would be joined, row by row, to each of the year's occurrences).
+        pairs = "SELECT k_actor * 100 + k_step FROM offpage"
+        officer_times = f"o_actor * 100 + o_step {f'= ANY(ARRAY({pairs}))' if postgresql else f'IN ({pairs})'}"
     selects = [
         *_group("step", ("o_step", "NULL"), steps, period, returns=True),
         *_group("sub", ("o_step", "o_sub"), steps, period, times=chain, p90=False, timed="few"),
@@ -551,6 +640,7 @@ def figure_rows(selection: Selection, standards, *, now=None, breaches: tuple[in
             ("o_step", "o_actor"),
             f"{officer_rows} AND {period}",
             period,
+            times=officer_times,
             p90=False,
             label=f"(SELECT u.full_name FROM {users} u WHERE u.id = o_actor)",  # noqa: S608
         ),
@@ -558,14 +648,18 @@ def figure_rows(selection: Selection, standards, *, now=None, breaches: tuple[in
         *_group("rounds", ("o_step", "o_rounds"), f"o_kind = 'chain' AND {period}", period, times=None),
     ]
     # Only constants of this module and Django's own SQL: nothing here comes from a request.
-    sql = f"{relation}, {_FINE}, {_FEW}\n" + "\nUNION ALL\n".join(selects) + "\n"
     offset, limit = breaches
     if limit:
-        where, where_params = OccurrenceFilter(status=Status.BREACH).where()
+        brk, brk_params = _breach_source(selection, now, offset + limit)
+        relation, params = f"{relation}, {brk}", [*params, *brk_params]
+    sql = f"{relation}, {_FINE}, {_FEW}{officer_page}\n" + "\nUNION ALL\n".join(selects) + "\n"
+    if limit:
+        # Every open one is in ``brk``: the page keeps those past due.
         nulls = ", ".join([_NO_COUNT, _NO_COUNT, _NO_TIME, _NO_TIME, *[_NO_COUNT] * 4])
-        sql += f"UNION ALL SELECT 'breaches', {_NO_KEY}, {_NO_KEY}, {_json_rows(_page_sql(where))}, {nulls}\n"
-        params += [*where_params, limit, offset]
-    return _merged(_fetch(sql, params))
+        page = _page_sql(f"(o_ended IS NOT NULL OR {PAST_DUE})", source="brk")
+        sql += f"UNION ALL SELECT 'breaches', {_NO_KEY}, {_NO_KEY}, {_json_rows(page)}, {nulls}\n"
+        params += [limit, offset]
+    return _merged(_fetch(sql, params, work_mem=FIGURES_WORK_MEM))
 
 
 def _json_rows(page: str) -> str:
@@ -655,7 +749,7 @@ _ROW_NAMES = ("r_step", "r_plan", "r_lokus", "r_report", "r_sub", "r_started", "
 _ROW_ORDER = "ORDER BY CASE WHEN o_late IS NULL THEN 1 ELSE 0 END, o_late DESC, o_step, o_plan, o_report, o_started"
 
 
-def _page_sql(where: str, *, with_total: bool = False) -> str:
+def _page_sql(where: str, *, with_total: bool = False, source: str = "occ") -> str:
     """SQL: one page of the occurrences where ``where`` holds, worst first, with the list's
     columns (``_ROW_NAMES``, then the count of all if ``with_total``); its parameters: those
     of ``where``, the limit and the offset. The page is cut before the names are joined."""
@@ -667,7 +761,7 @@ def _page_sql(where: str, *, with_total: bool = False) -> str:
         "SELECT o_step AS r_step, o_plan AS r_plan, o_lokus AS r_lokus, o_report AS r_report, o_sub AS r_sub,"  # noqa: S608
         f" o_started AS r_started, o_ended AS r_ended, {due} AS r_due, o_secs AS r_secs, o_late AS r_late,"
         f" p.title AS r_title, u.full_name AS r_actor, s.short_name AS r_sub_name{', r_total' if with_total else ''}"
-        f" FROM (SELECT occ.*{total} FROM occ WHERE {where} {_ROW_ORDER} LIMIT %s OFFSET %s) AS o"
+        f" FROM (SELECT {source}.*{total} FROM {source} WHERE {where} {_ROW_ORDER} LIMIT %s OFFSET %s) AS o"
         f" JOIN {plans} p ON p.id = o_plan LEFT JOIN {users} u ON u.id = o_actor"
         f" LEFT JOIN {subs} s ON s.id = o_sub {_ROW_ORDER}"
     )
@@ -798,7 +892,16 @@ class OccurrenceRows:
         """The rows of a page the figures' statement brought as JSON (``figure_rows``), in
         the list's order (a JSON aggregate need not keep it)."""
         rows = [self._row(row) for row in json.loads(text or "[]")]
-        return sorted(rows, key=lambda o: (o.late is None, -(o.late or 0), o.step, o.plan_id, o.report_id or 0))
+        # ``_ROW_ORDER``, with the database's place for a missing report (PostgreSQL sorts
+        # NULL last, SQLite first).
+        nulls_last = connection.vendor == "postgresql"
+
+        def order(o: Occurrence):
+            missing = (o.report_id is None) if nulls_last else (o.report_id is not None)
+            started = o.started.timestamp() if o.started else 0
+            return (o.late is None, -(o.late or 0), o.step, o.plan_id, missing, o.report_id or 0, started)
+
+        return sorted(rows, key=order)
 
 
 # Intake ------------------------------------------------------------------------------------------
@@ -830,12 +933,12 @@ TOP_REASONS = 10
 
 
 def _month_of(field_name: str):
-    tz = timezone.get_default_timezone()
-    return ExtractYear(field_name, tzinfo=tz) * 100 + ExtractMonth(field_name, tzinfo=tz)
+    # One truncation in WIB (twice as fast on PostgreSQL as two EXTRACTs, which are numeric).
+    return TruncMonth(field_name, tzinfo=timezone.get_default_timezone())
 
 
-def _month_key(value: int) -> tuple[int, int]:
-    return divmod(int(value), 100)
+def _month_key(value: datetime.datetime | datetime.date) -> tuple[int, int]:
+    return value.year, value.month
 
 
 def intake(selection: Selection) -> Intake:
@@ -848,7 +951,7 @@ def intake(selection: Selection) -> Intake:
     by_kecamatan: dict[int, int] = defaultdict(int)
     by_status: dict[str, int] = dict.fromkeys(PlanStatus.values, 0)
     rows = received.annotate(month=_month_of("submitted_at")).values("month", "category", "kecamatan_id", "status")
-    for row in rows.annotate(n=Count("pk")):
+    for row in rows.annotate(n=Count("*")):  # "*", not the id: the index ``plan_received`` holds the rest
         by_month[_month_key(row["month"])][row["category"]] += row["n"]
         by_kecamatan[row["kecamatan_id"]] += row["n"]
         by_status[row["status"]] += row["n"]
@@ -895,10 +998,11 @@ def dashboard(
     *,
     now=None,
     breaches: tuple[int, int] = (0, 0),
+    officers: tuple[int, int] | None = None,
 ) -> Dashboard:
     """Every figure of the dashboard, with a page of its breaches (``breaches``: offset and
     limit): one statement for the step figures and the breaches, four for the intake."""
-    rows = figure_rows(selection, standards, now=now, breaches=breaches)
+    rows = figure_rows(selection, standards, now=now, breaches=breaches, officers=officers)
     breach_rows: list[Occurrence] = []
     per_step: dict[int, Figures] = {}
     per_sub: dict[tuple[int, int | None], Figures] = {}

@@ -103,6 +103,18 @@ class StepOccurrence(models.Model):
             models.Index(fields=["plan_id"], name="monev_occ_plan"),
             # The figures read the occurrences that ended within a window, or are open.
             models.Index(fields=["ended_at"], name="monev_occ_ended"),
+            # The dashboard's breaches, worst first (monev.metrics._breach_source): the steps
+            # ended over their standard, and those without a due time.
+            models.Index(
+                fields=["-late", "step", "plan_id", "report_id", "started_at"],
+                condition=models.Q(kind="step", on_time=False, late__isnull=False),
+                name="monev_occ_late",
+            ),
+            models.Index(
+                fields=["ended_at"],
+                condition=models.Q(kind="step", on_time=False, late__isnull=True),
+                name="monev_occ_untimed",
+            ),
         ]
 
     def __str__(self) -> str:

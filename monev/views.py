@@ -51,13 +51,16 @@ class Links:
     def __init__(self, filters: DashboardFilterForm, selection: metrics.Selection):
         self.base = filters.query()
         self.selection = selection
+        self._paths: dict[str, str] = {}
         scope = selection.scope
         self.sub = {"sub_division": next(iter(scope))} if scope is not None and len(scope) == 1 else {}
         self.kecamatan = {"kecamatan": selection.kecamatan_id} if selection.kecamatan_id else {}
 
-    @staticmethod
-    def _url(name: str, params: dict) -> str:
-        return f"{reverse(name)}?{urlencode({k: v for k, v in params.items() if v is not None})}"
+    def _url(self, name: str, params: dict) -> str:
+        # A dashboard links hundreds of figures to a few lists: each reversed once.
+        if name not in self._paths:
+            self._paths[name] = reverse(name)
+        return f"{self._paths[name]}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
     def occurrences(self, **params) -> str:
         return self._url("monev:occurrences", {**self.base, **params})
@@ -256,7 +259,14 @@ def dashboard_context(request: HttpRequest) -> dict:
     standards = step_standards()
     number = int_param(request.GET, "page", 1, max=10**6)
     offset = (number - 1) * BREACHES_PER_PAGE
-    data = metrics.dashboard(selection, standards, sub_divisions, breaches=(offset, BREACHES_PER_PAGE))
+    officers = int_param(request.GET, "officers", 1, max=10**6)
+    data = metrics.dashboard(
+        selection,
+        standards,
+        sub_divisions,
+        breaches=(offset, BREACHES_PER_PAGE),
+        officers=(officers, OFFICERS_PER_PAGE),
+    )
     links = Links(filters, selection)
     trend_links = {
         number: [links.occurrences(step=number, month=m[0] * 100 + m[1]) for m in data.trend_months]

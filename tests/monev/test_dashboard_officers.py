@@ -42,3 +42,29 @@ def test_the_officers_come_a_page_at_a_time(client_for, cast, monkeypatch):
         response = client.get(reverse("monev:dashboard") + f"?period=year&officers={bad}")
         assert response.status_code == 200
         assert officer_rows(response.content.decode())
+
+
+def test_only_the_shown_officers_have_their_median_computed_and_it_is_the_same(cast):
+    import datetime
+
+    from accounts.models import SubDivision
+    from lokus.selectors import step_standards
+    from monev import metrics
+
+    report = report_builders.make_report(cast)
+    report_builders.walk(report, ReportState.APPROVED, cast)
+    standards, subs = step_standards(), list(SubDivision.objects.all())
+    today = datetime.date.today()
+    selection = metrics.Selection(metrics.period_for(metrics.PeriodKind.YEAR, today), None)
+    full = metrics.dashboard(selection, standards, subs).officers
+    assert len(full) > 6 and all(row.figures.median is not None for row in full)
+    per_page = 3
+    pages = -(-len(full) // per_page)
+    for number in [*range(1, pages + 1), pages + 5]:  # past the end: the last page
+        shown = full[(min(number, pages) - 1) * per_page :][:per_page]
+        rows = metrics.dashboard(selection, standards, subs, officers=(number, per_page)).officers
+        assert [(r.step, r.user_id, r.figures.done) for r in rows] == [
+            (r.step, r.user_id, r.figures.done) for r in full
+        ]
+        timed = [(r.step, r.user_id, r.figures.median) for r in rows if r.figures.median is not None]
+        assert timed == [(r.step, r.user_id, r.figures.median) for r in shown], number
