@@ -196,6 +196,8 @@ def pages(only: set[str]) -> list[Page]:
     monday = timezone.localtime(week["week"]).date().isoformat()
     print(f"Calendar: the week of {monday} ({week['n']} plans); lokus {lokus.pk}, report {lokus.report.pk}.")
     rows = [
+        # Not a product page: the bare view's rows inside the product's layout, signed in.
+        Page("layout", "(the bare view in the product's layout, Kasubbid)", "kasubbid.wasdin", reverse("bench_layout")),
         Page("home-kasubbid", "`/` Kasubbid", "kasubbid.wasdin", reverse("home")),
         Page("home-kabid", "`/` Kabid", "kabid", reverse("home")),
         Page("home-member", "`/` member", "anggota1", reverse("home"), member=True),
