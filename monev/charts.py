@@ -57,6 +57,13 @@ class Chart:
     header: list[str]
     rows: list[list[str]]
 
+    @property
+    def table(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The rows for the page's table: each row's heading, and its cells each with its
+        column's name (the phone layout's label), paired once here rather than looked up
+        per cell in the template."""
+        return [(row[0], list(zip(self.header[1:], row[1:], strict=False))) for row in self.rows]
+
 
 def _nice_max(value: float) -> float:
     """A round top for the axis: 1, 2 or 5 times a power of ten, at least ``value``."""
@@ -260,10 +267,13 @@ def heatmap(
             )
         )
         for j, value in enumerate(values[i]):
+            # One format_html per cell (its link around it when it has one): a year's grid
+            # has a couple of hundred cells.
             cell = _svg(
-                '<rect x="{x}" y="{y}" width="{w}" height="16" fill="{fill}">'
+                ('<a href="{url}">' if links else "") + '<rect x="{x}" y="{y}" width="{w}" height="16" fill="{fill}">'
                 "<title>{row} · {col}: {value}</title></rect>"
-                '<text x="{tx}" y="{ty}" text-anchor="middle" fill="{t}">{value}</text>',
+                '<text x="{tx}" y="{ty}" text-anchor="middle" fill="{t}">{value}</text>' + ("</a>" if links else ""),
+                url=links[i][j] if links else "",
                 x=left + cell_w * j + 1,
                 y=y,
                 w=cell_w - 2,
@@ -275,7 +285,7 @@ def heatmap(
                 ty=y + 12,
                 t=TEXT,
             )
-            parts.append(_svg('<a href="{url}">{cell}</a>', url=links[i][j], cell=cell) if links else cell)
+            parts.append(cell)
     body = mark_safe("".join(parts))  # noqa: S308 - every part is format_html
     svg = _frame(chart_id, title, description, body, height=height, size=10)
     header = ["", *column_labels]

@@ -220,8 +220,12 @@ def _relation(
     """The SQL of the occurrence relation (common table expressions, the last named
     ``occ``) and its parameters: the stored occurrences (``monev.models.StepOccurrence``)
     of the selection that ended within the period or the trend, or are open now, each with
-    its derived columns, computed once whichever figures read them. ``narrow``: only the
-    columns the figures read (``figure_rows``), not those a list shows."""
+    its derived columns. ``narrow`` (``figure_rows``): only the columns the figures read, not
+    those a list shows, and the relation is not materialized: each figure that reads it
+    reads only its own columns and rows from the table (writing a year of rows into a
+    materialized relation and reading them back cost more than the figures themselves,
+    bench/monev.py), and the planner may share the scans among parallel workers; a list
+    reads its relation whole, once, materialized."""
     period, trend = selection.period, selection.period.trend()
     now = now or timezone.now()
     start, end = min(period.start, trend.start), max(period.end, trend.end)
@@ -240,6 +244,7 @@ def _relation(
     columns = (
         f"kind AS o_kind, step AS o_step,{listed} report_id AS o_report, sub_division_id AS o_sub,"
         " actor_id AS o_actor, ended_at AS o_ended, CASE WHEN returned THEN 1 ELSE 0 END AS o_returned,"
+        f"{' returned AS o_was_returned,' if narrow else ''}"
         " rounds AS o_rounds, seconds AS o_secs, CASE WHEN on_time THEN 1 ELSE 0 END AS o_on_time"
     )
     # Seconds past the due time: stored for the ended rows; now, for the open ones.
@@ -261,8 +266,8 @@ def _relation(
     )
     window_params = [_param(value) for value in (period.start, period.end, *(trend.start, trend.end) * 2)]
     params = [*window_params, _param(start), _param(end), *params, _param(now), _param(now), *params]
-    # Each row's columns are computed once (materialized), whichever figures read them.
-    relation = f"WITH occ AS MATERIALIZED ({source})"
+    # A list's rows: each row's columns computed once (materialized), whichever clauses read them.
+    relation = f"WITH occ AS {'NOT ' if narrow else ''}MATERIALIZED ({source})"
     return relation, params
 
 
@@ -456,10 +461,12 @@ _FINE = (
 )
 
 
-# The chain and the returns, few rows: the small groups' times read them from here.
+# The chain and the returns, few rows: the small groups' times read them from here. The
+# condition is the partial index ``monev_occ_few``'s, on the table's own columns, so that
+# the rows are read from it (a figure relation is not materialized: ``_relation``).
 _FEW = (
     "few AS (SELECT o_kind, o_step, o_sub, o_month, o_report, o_secs, o_returned, o_in_period, o_in_trend"  # noqa: S608
-    f" FROM occ WHERE o_step = {CHAIN} OR o_returned = 1)"
+    f" FROM occ WHERE o_step = {CHAIN} OR o_was_returned)"
 )
 
 
@@ -608,7 +615,7 @@ def figure_rows(
     )
     users = quote(User._meta.db_table)
     period, trend, chain = "o_in_period = 1", "o_in_trend = 1", f"o_step = {CHAIN}"
-    officer_page, officer_times = "", "TRUE"
+    officer_page, officer_times, select_params = "", None, []
     if officers is not None:
         # The order of ``dashboard``'s officer rows: step, name (by code point, as Python
         # compares strings), user.
@@ -628,10 +635,18 @@ def figure_rows(
             f" offpage AS {materialized}(SELECT k_step, k_actor FROM offkeys"
             f" WHERE k_index >= k_start AND k_index < k_start + {per_page})"
         )
-        # One number per officer and step; on PostgreSQL an array made once (a subquery's
-        # IN would be joined, row by row, to each of the year's occurrences).
-        pairs = "SELECT k_actor * 100 + k_step FROM offpage"
-        officer_times = f"o_actor * 100 + o_step {f'= ANY(ARRAY({pairs}))' if postgresql else f'IN ({pairs})'}"
+        # The page's officers' times, read from the table through the index
+        # ``monev_occ_actor`` (officer, step, end): a page's worth of rows, not a year's.
+        conditions, scope_params = _selected(selection)
+        narrowed = "".join(f" AND {condition}" for condition in conditions)
+        officer_times = (
+            "(SELECT k_step AS o_step, k_actor AS o_actor, t.kind AS o_kind, t.seconds AS o_secs, 1 AS o_in_period"  # noqa: S608
+            f" FROM offpage JOIN {quote(StepOccurrence._meta.db_table)} t ON t.actor_id = k_actor AND t.step = k_step"
+            " WHERE t.ended_at >= %s AND t.ended_at < %s AND t.seconds IS NOT NULL"
+            f" AND ((t.kind = 'member' AND t.step IN ({member_steps}))"
+            f" OR (t.kind = 'step' AND t.step NOT IN ({member_steps}))){narrowed}) AS timed"
+        )
+        select_params += [_param(selection.period.start), _param(selection.period.end), *scope_params]
     selects = [
         *_group("step", ("o_step", "NULL"), steps, period, returns=True),
         *_group("sub", ("o_step", "o_sub"), steps, period, times=chain, p90=False, timed="few"),
@@ -640,7 +655,7 @@ def figure_rows(
             ("o_step", "o_actor"),
             f"{officer_rows} AND {period}",
             period,
-            times=officer_times,
+            timed=officer_times or "occ",
             p90=False,
             label=f"(SELECT u.full_name FROM {users} u WHERE u.id = o_actor)",  # noqa: S608
         ),
@@ -653,6 +668,7 @@ def figure_rows(
         brk, brk_params = _breach_source(selection, now, offset + limit)
         relation, params = f"{relation}, {brk}", [*params, *brk_params]
     sql = f"{relation}, {_FINE}, {_FEW}{officer_page}\n" + "\nUNION ALL\n".join(selects) + "\n"
+    params += select_params
     if limit:
         # Every open one is in ``brk``: the page keeps those past due.
         nulls = ", ".join([_NO_COUNT, _NO_COUNT, _NO_TIME, _NO_TIME, *[_NO_COUNT] * 4])
@@ -942,7 +958,7 @@ def _month_key(value: datetime.datetime | datetime.date) -> tuple[int, int]:
 
 
 def intake(selection: Selection) -> Intake:
-    """Four aggregate queries, whatever the number of plans."""
+    """Five aggregate queries, whatever the number of plans."""
     period = selection.period
     received = ActivityPlan.objects.filter(
         selection.plan_q(), submitted_at__gte=period.start, submitted_at__lt=period.end
@@ -950,9 +966,14 @@ def intake(selection: Selection) -> Intake:
     by_month: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_kecamatan: dict[int, int] = defaultdict(int)
     by_status: dict[str, int] = dict.fromkeys(PlanStatus.values, 0)
-    rows = received.annotate(month=_month_of("submitted_at")).values("month", "category", "kecamatan_id", "status")
-    for row in rows.annotate(n=Count("*")):  # "*", not the id: the index ``plan_received`` holds the rest
+    # Two groupings rather than one by all four columns: a year of plans falls into thousands
+    # of (month, category, kecamatan, status) groups, each a row for Python to read, but into a
+    # hundred or so of each pair. COUNT("*"), not of the id: the index ``plan_received``
+    # holds every column read, so both are read from it alone.
+    months = received.annotate(month=_month_of("submitted_at")).values("month", "category")
+    for row in months.annotate(n=Count("*")):
         by_month[_month_key(row["month"])][row["category"]] += row["n"]
+    for row in received.values("kecamatan_id", "status").annotate(n=Count("*")):
         by_kecamatan[row["kecamatan_id"]] += row["n"]
         by_status[row["status"]] += row["n"]
     reasons = list(
@@ -1001,7 +1022,7 @@ def dashboard(
     officers: tuple[int, int] | None = None,
 ) -> Dashboard:
     """Every figure of the dashboard, with a page of its breaches (``breaches``: offset and
-    limit): one statement for the step figures and the breaches, four for the intake."""
+    limit): one statement for the step figures and the breaches, five for the intake."""
     rows = figure_rows(selection, standards, now=now, breaches=breaches, officers=officers)
     breach_rows: list[Occurrence] = []
     per_step: dict[int, Figures] = {}

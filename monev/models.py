@@ -115,6 +115,12 @@ class StepOccurrence(models.Model):
                 condition=models.Q(kind="step", on_time=False, late__isnull=True),
                 name="monev_occ_untimed",
             ),
+            # The chain and the returns (monev.metrics._FEW), a few percent of the rows.
+            models.Index(
+                fields=["ended_at"], condition=models.Q(step=0) | models.Q(returned=True), name="monev_occ_few"
+            ),
+            # The times of the officers a page of the dashboard shows (monev.metrics.figure_rows).
+            models.Index(fields=["actor_id", "step", "ended_at"], name="monev_occ_actor"),
         ]
 
     def __str__(self) -> str:

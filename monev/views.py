@@ -127,15 +127,20 @@ def _step_rows(data: metrics.Dashboard, links: Links) -> list[dict]:
 def _intake_rows(data: metrics.Dashboard, links: Links, kecamatan) -> dict:
     intake = data.intake
     period = data.selection.period
+    # Each cell carries its column's name (the phone layout's label), translated once here.
+    categories = [(value, str(label)) for value, label in PlanCategory.choices]
+    classifications = [(value, str(label)) for value, label in Classification.choices]
+    kinds = [(value, str(label)) for value, label in EscalationKind.choices]
     months = [
         {
             "label": charts.month_label(month),
             "cells": [
                 {
+                    "label": label,
                     "n": intake.plans_by_month.get(month, {}).get(value, 0),
                     "url": links.plans(*links.month_in_period(month), category=value),
                 }
-                for value, _label in PlanCategory.choices
+                for value, label in categories
             ],
             "total": sum(intake.plans_by_month.get(month, {}).values()),
             "url": links.plans(*links.month_in_period(month)),
@@ -163,10 +168,11 @@ def _intake_rows(data: metrics.Dashboard, links: Links, kecamatan) -> dict:
             "label": risk_label,
             "cells": [
                 {
+                    "label": label,
                     "n": intake.lokus_by_risk.get((risk_value, value), 0),
                     "url": links.lokus(risk_level=risk_value, classification=value),
                 }
-                for value, _label in Classification.choices
+                for value, label in classifications
             ],
             "url": links.lokus(risk_level=risk_value),
             "total": sum(intake.lokus_by_risk.get((risk_value, value), 0) for value in Classification.values),
@@ -177,25 +183,29 @@ def _intake_rows(data: metrics.Dashboard, links: Links, kecamatan) -> dict:
         {
             "label": charts.month_label(month),
             "cells": [
-                {"n": intake.escalations.get(month, {}).get(kind, 0), "url": links.escalations(kind, month)}
-                for kind in EscalationKind.values
+                {
+                    "label": label,
+                    "n": intake.escalations.get(month, {}).get(kind, 0),
+                    "url": links.escalations(kind, month),
+                }
+                for kind, label in kinds
             ],
         }
         for month in period.months()
     ]
     return {
         "months": months,
-        "categories": [label for _value, label in PlanCategory.choices],
+        "categories": [label for _value, label in categories],
         "plans_url": links.plans(),
         "by_kecamatan": by_kecamatan,
         "statuses": statuses,
         "reasons": reasons,
         "other_reasons": intake.other_reasons,
         "risk": risk,
-        "classifications": [label for _value, label in Classification.choices],
+        "classifications": [label for _value, label in classifications],
         "lokus_url": links.lokus(),
         "escalations": escalations,
-        "escalation_kinds": [label for _value, label in EscalationKind.choices],
+        "escalation_kinds": [label for _value, label in kinds],
     }
 
 
