@@ -482,6 +482,11 @@ class WibClock:
         return f"{local.day:02d} {self.months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
 
     @_safe
+    def short(self, local: datetime.datetime) -> str:
+        """The due times' ("d M H:i"), without the year."""
+        return f"{local.day:02d} {self.months[local.month]} {local.hour:02d}:{local.minute:02d}"
+
+    @_safe
     def long(self, local: datetime.datetime) -> str:
         """The lists' times ("D d M Y H:i"), with the day of the week."""
         return f"{WEEKDAYS_ABBR[local.weekday()]} {self.text(local)}"
