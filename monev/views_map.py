@@ -10,7 +10,10 @@ problem of a Terbatas or Rahasia lokus is read on its page, where the view is lo
 they may not read shows, when it is classified (``core.enums.LOGGED_CLASSIFICATIONS``),
 nothing but "restricted lokus" and its place, and is counted apart in the table, not by risk
 level; a plan links to its page only for who may see it (``lokus.permissions.plans_for``).
-The markers travel in the page as JSON (``json_script``), drawn by static/js/monev-map.js.
+The page holds the table; the markers come apart, as JSON (``/monev/peta/penanda/``, fetched
+and drawn by static/js/monev-map.js, compressed on the way), and as a list page by page
+(``/monev/peta/daftar/``) for whoever reads without the map. So the page stays small and
+quick whatever the number of markers, and a phone on weak data sees the table first.
 
 Lokus count in the period they were chosen, plans in the period they were received (as the
 dashboard's intake); a plan chosen as lokus is its lokus's marker. Cost: a fixed number of
@@ -25,8 +28,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.enums import LOGGED_CLASSIFICATIONS, Classification
+from core.params import int_param
 from lokus import permissions as lokus_permissions
 from lokus.enums import LokusState, PlanCategory, PlanStatus, RiskLevel
 from lokus.models import ActivityPlan, Kecamatan, Lokus
@@ -45,6 +50,8 @@ from monev.metrics import Selection
 
 # More markers than this make a phone's map unusable; the newest are drawn, the table counts all.
 MARKER_LIMIT = 500
+# The list of the map's items, page by page.
+ITEMS_PER_PAGE = 50
 # Where the map opens before it fits the markers: the centre of Kota Tangerang.
 CENTRE = (-6.18, 106.64)
 
@@ -199,45 +206,28 @@ class KecamatanRow:
 
 @dataclass
 class MapPage:
-    markers: list[dict]
     rows: list[KecamatanRow]
     totals: KecamatanRow
     placed: int  # lokus and plans with a position
-    shown: int  # of them, drawn (at most MARKER_LIMIT)
 
     @property
     def unplaced(self) -> int:
         return self.totals.total - self.placed
 
     @property
-    def items(self) -> list[dict]:
-        """The markers as the list under the map shows them: each one's swatch, its link (if
-        any) and title, and its lines joined, worked out here once rather than by template
-        logic for each of the hundreds of markers."""
-        return [
-            {
-                "swatch": "map-marker-restricted"
-                if marker["restricted"]
-                else "map-marker-plan"
-                if marker["kind"] == "plan"
-                else f"map-marker-risk-{marker['risk']}",
-                "url": marker["url"],
-                "title": marker["title"],
-                "summary": " · ".join(marker["lines"]),
-            }
-            for marker in self.markers
-        ]
+    def shown(self) -> int:
+        """How many of the placed ones ``map_markers`` draws: the newest, at most the limit."""
+        return min(self.placed, MARKER_LIMIT)
 
 
-def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
-    """The markers and the table: four queries at most whatever the number of lokus and
-    plans (the newest markers, the counts of each by kecamatan)."""
-    lokus = map_lokus(user, selection)
-    plans = map_plans(user, selection)
+def map_markers(user, selection: Selection) -> list[dict]:
+    """The markers: the newest placed lokus, then the newest placed plans, at most
+    ``MARKER_LIMIT`` in all; two queries whatever the number of lokus and plans."""
     labels = _Labels()
     markers = [
         _lokus_marker(row, labels)
-        for row in lokus.filter(placed=True)
+        for row in map_lokus(user, selection)
+        .filter(placed=True)
         .select_related("plan__kecamatan", "sub_division")
         .order_by("-created_at", "-pk")[:MARKER_LIMIT]
     ]
@@ -245,13 +235,40 @@ def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
     if room:
         markers += [
             _plan_marker(row, labels)
-            for row in plans.filter(placed=True)
+            for row in map_plans(user, selection)
+            .filter(placed=True)
             .select_related("kecamatan")
             # What a marker shows (and the status, which django-fsm reads on every row).
             .only("title", "status", "category", "starts_at", "kecamatan__name")
             .order_by("-submitted_at", "-pk")[:room]
         ]
+    return markers
 
+
+def marker_items(markers: list[dict]) -> list[dict]:
+    """The markers as the list of the map's items shows them: each one's swatch, its link (if
+    any) and title, and its lines joined, worked out here once rather than by template logic
+    for each of the hundreds of markers."""
+    return [
+        {
+            "swatch": "map-marker-restricted"
+            if marker["restricted"]
+            else "map-marker-plan"
+            if marker["kind"] == "plan"
+            else f"map-marker-risk-{marker['risk']}",
+            "url": marker["url"],
+            "title": marker["title"],
+            "summary": " · ".join(marker["lines"]),
+        }
+        for marker in markers
+    ]
+
+
+def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
+    """The table: the lokus and the plans counted by kecamatan, two queries whatever their
+    number. The markers are not on the page (``map_markers``, fetched by the map's script)."""
+    lokus = map_lokus(user, selection)
+    plans = map_plans(user, selection)
     rows = {k.pk: KecamatanRow(k.name) for k in kecamatan}
     totals = KecamatanRow(_("Total"))
     placed = 0
@@ -269,34 +286,74 @@ def map_page(user, selection: Selection, kecamatan: list[Kecamatan]) -> MapPage:
         placed += row["n"] if row["placed"] else 0
         rows.setdefault(row["kecamatan_id"], KecamatanRow("?")).plans += row["n"]
         totals.plans += row["n"]
-    return MapPage(markers, list(rows.values()), totals, placed, len(markers))
+    return MapPage(list(rows.values()), totals, placed)
+
+
+def _selection(request: HttpRequest):
+    """The viewer's filters (the dashboard's own, so that a link between the two keeps them)
+    and the kecamatan; 403 for who may not see the monitoring pages."""
+    if not permissions.may_view_monev(request.user):
+        raise PermissionDenied
+    sub_divisions, kecamatan = sub_divisions_and_kecamatan()
+    filters = DashboardFilterForm(
+        request.GET, scope=permissions.monev_scope(request.user), sub_divisions=sub_divisions, kecamatan=kecamatan
+    )
+    return filters, kecamatan
 
 
 @login_required
 @require_GET
 def monev_map(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not permissions.may_view_monev(user):
-        raise PermissionDenied
-    sub_divisions, kecamatan = sub_divisions_and_kecamatan()
-    # The dashboard's own filters, so that a link between the two keeps them.
-    filters = DashboardFilterForm(
-        request.GET, scope=permissions.monev_scope(user), sub_divisions=sub_divisions, kecamatan=kecamatan
-    )
+    filters, kecamatan = _selection(request)
     selection = filters.selection()
-    page = map_page(user, selection, kecamatan)
+    query = urlencode(filters.query())
+    suffix = f"?{query}" if query else ""
     return render(
         request,
         "monev/map.html",
         {
             "filters": filters,
-            "query": urlencode(filters.query()),
+            "query": query,
             "selection": selection,
-            "page": page,
+            "page": map_page(request.user, selection, kecamatan),
+            "markers_url": reverse("monev:map_markers") + suffix,
+            "items_url": reverse("monev:map_items") + suffix,
             "risk_levels": RiskLevel.choices,
             "marker_limit": MARKER_LIMIT,
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
             "centre": f"{CENTRE[0]},{CENTRE[1]}",
+        },
+    )
+
+
+@login_required
+@require_GET
+def monev_map_markers(request: HttpRequest) -> JsonResponse:
+    """The map's markers as JSON, fetched by static/js/monev-map.js (compressed on the way by
+    core.middleware.TextGZipMiddleware, never cached: core's authenticated-response rule)."""
+    filters, _kecamatan = _selection(request)
+    return JsonResponse({"markers": map_markers(request.user, filters.selection())})
+
+
+@login_required
+@require_GET
+def monev_map_items(request: HttpRequest) -> HttpResponse:
+    """The map's markers as a list, page by page: what the map shows, without JavaScript and
+    for a screen reader."""
+    filters, _kecamatan = _selection(request)
+    selection = filters.selection()
+    markers = map_markers(request.user, selection)
+    query = urlencode(filters.query())
+    page = Paginator(marker_items(markers), ITEMS_PER_PAGE).get_page(int_param(request.GET, "page", 1, max=10**6))
+    return render(
+        request,
+        "monev/map_items.html",
+        {
+            "filters": filters,
+            "selection": selection,
+            "page": page,
+            "map_url": reverse("monev:map") + (f"?{query}" if query else ""),
+            "marker_limit": MARKER_LIMIT,
         },
     )

@@ -1,10 +1,10 @@
 /* The monitoring map (templates/monev/map.html): Leaflet (static/vendor/leaflet) draws the
-   markers the page holds as JSON (#monev-map-markers, written by json_script), coloured by
-   risk level through CSS classes (static/css/lokus.css, "Monev map"). No inline script or
+   markers it fetches as JSON from the page's data-markers-url (monev/views_map.py, the
+   page's own filters), coloured by risk level through CSS classes (static/css/lokus.css, "Monev map"). No inline script or
    style: Leaflet positions its elements through the DOM, which the CSP allows, and the popups
    are built from text nodes, never from HTML. When the tiles cannot load (offline, blocked),
-   the markers stay on a plain background and a note says so; the table under the map holds
-   the same counts whatever happens here. */
+   the markers stay on a plain background and a note says so; when the markers cannot load,
+   a note says that; the table under the map holds the same counts whatever happens here. */
 (function () {
   "use strict";
 
@@ -35,16 +35,19 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var holder = document.getElementById("monev-map");
-    var data = document.getElementById("monev-map-markers");
-    if (!holder || !data || typeof window.L === "undefined") { return; }
+    if (!holder || typeof window.L === "undefined") { return; }
     var L = window.L;
-    var markers = JSON.parse(data.textContent);
     var status = document.getElementById("monev-map-status");
     var fallback = holder.querySelector("[data-map-fallback]");
     if (fallback) { fallback.remove(); }
 
+    // Each trouble once, side by side (the tiles and the markers can both fail).
+    var said = [];
     function say(text) {
-      if (status && text) { status.textContent = text; status.hidden = false; }
+      if (!status || !text || said.indexOf(text) !== -1) { return; }
+      said.push(text);
+      status.textContent = said.join(" ");
+      status.hidden = false;
     }
 
     var centre = (holder.getAttribute("data-centre") || "-6.18,106.64").split(",").map(Number);
@@ -73,22 +76,38 @@
     }
 
     var openLabel = holder.getAttribute("data-open-text") || "Open";
-    var layer = L.featureGroup();
-    markers.forEach(function (marker) {
-      var point = L.circleMarker([marker.lat, marker.lng], {
-        radius: marker.kind === "plan" ? 6 : 8,
-        weight: 2,
-        className: markerClass(marker)
+
+    function draw(markers) {
+      var layer = L.featureGroup();
+      markers.forEach(function (marker) {
+        var point = L.circleMarker([marker.lat, marker.lng], {
+          radius: marker.kind === "plan" ? 6 : 8,
+          weight: 2,
+          className: markerClass(marker)
+        });
+        point.bindPopup(function () { return popup(marker, openLabel); });
+        // An element, never a string: Leaflet would put a string in as HTML.
+        point.bindTooltip(element("span", "", marker.title));
+        layer.addLayer(point);
       });
-      point.bindPopup(function () { return popup(marker, openLabel); });
-      // An element, never a string: Leaflet would put a string in as HTML.
-      point.bindTooltip(element("span", "", marker.title));
-      layer.addLayer(point);
-    });
-    layer.addTo(map);
-    if (markers.length) {
-      map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 15 });
+      layer.addTo(map);
+      if (markers.length) {
+        map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 15 });
+      }
+      holder.setAttribute("data-markers-drawn", String(markers.length));
     }
-    holder.setAttribute("data-markers-drawn", String(markers.length));
+
+    // A session that ended answers with the sign-in page (HTML), not JSON: a failure too.
+    fetch(holder.getAttribute("data-markers-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (!response.ok || response.redirected || type.indexOf("application/json") !== 0) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (data) { draw(data.markers); })
+      .catch(function () {
+        holder.setAttribute("data-markers-failed", "true");
+        say(holder.getAttribute("data-markers-failed-text"));
+      });
   });
 })();

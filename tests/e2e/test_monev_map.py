@@ -73,3 +73,39 @@ def test_the_map_shows_markers_and_the_table_with_the_tiles_blocked(new_page, li
     box = page.locator("#monev-map").bounding_box()
     assert box["width"] <= PHONE["width"] and box["height"] >= 280
     assert page.js_errors == []
+
+
+def test_when_the_markers_cannot_load_the_page_says_so_and_the_list_has_them(new_page, live_server, cast):
+    _world(cast)
+    page = new_page(PHONE)
+
+    def no_markers(route):
+        if "/monev/peta/penanda/" in route.request.url:
+            route.abort()
+        elif route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.context.route("**/*", no_markers)
+    sign_in(page, live_server, "kasubbid")
+    page.goto(f"{live_server.url}/monev/peta/")
+
+    page.wait_for_selector("#monev-map[data-markers-failed='true']")
+    status = page.locator("#monev-map-status")
+    page.wait_for_selector("#monev-map.map-offline")  # the tiles failed too: both are said
+    holder = page.locator("#monev-map")
+    for reason in ("data-markers-failed-text", "data-offline-text"):
+        assert holder.get_attribute(reason) in status.inner_text()
+    assert page.locator("path.map-marker").count() == 0
+    assert page.locator("[data-testid=kecamatan-table] tbody tr").count() == 13
+
+    # The same items, as a list, without the map.
+    page.locator("[data-testid=map-items-link]").click()
+    page.wait_for_selector("[data-testid=map-items]")
+    listed = page.locator("[data-testid=map-items] li")
+    assert listed.count() == 3
+    assert "Aksi buruh di Pusat Pemerintahan" in page.locator("[data-testid=map-items]").inner_text()
+    assert "Lokus sub-bidang lain" not in page.content()
+    assert_no_sideways_scroll(page)
+    assert page.js_errors == []

@@ -1,5 +1,6 @@
-"""The monitoring map (``/monev/peta/``, monev/views_map.py): who may open it, which markers
-each viewer gets, that a marker never carries a classified lokus's content to someone who may
+"""The monitoring map (``/monev/peta/``, its markers as JSON ``/monev/peta/penanda/`` and as a
+list ``/monev/peta/daftar/``, monev/views_map.py): who may open each, which markers each viewer
+gets, that a marker never carries a classified lokus's content to someone who may
 not read it, the table per kecamatan, the tile server from the settings and the CSP that lets
 exactly its origin in (for images, nothing else)."""
 
@@ -29,6 +30,8 @@ from tests.lokus import builders
 pytestmark = pytest.mark.django_db
 
 URL = reverse("monev:map")
+MARKERS_URL = reverse("monev:map_markers")
+ITEMS_URL = reverse("monev:map_items")
 LOGIN = "login"
 OSM = "https://tile.openstreetmap.org"
 
@@ -116,16 +119,30 @@ def world(cast):
     }
 
 
-def markers(response) -> list[dict]:
-    """The markers the page embeds (json_script), read from the HTML as the browser does."""
-    html = response.content.decode()
-    found = re.search(r'<script id="monev-map-markers" type="application/json">(.*?)</script>', html, re.S)
-    assert found, "the markers are embedded with json_script"
-    return json.loads(found.group(1))
+def markers(client, params=None) -> list[dict]:
+    """The markers the map's script fetches, with the page's filters."""
+    response = client.get(MARKERS_URL, params or {})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return response.json()["markers"]
 
 
-def titles(response) -> set[str]:
-    return {m["title"] for m in markers(response)}
+def titles(client, params=None) -> set[str]:
+    return {m["title"] for m in markers(client, params)}
+
+
+def items(client, params=None) -> list[str]:
+    """The titles of the list of the map's items, first page, in order."""
+    html = client.get(ITEMS_URL, params or {}).content.decode()
+    listed = re.search(r'<ul class="map-items" data-testid="map-items">(.*?)</ul>', html, re.S)
+    return (
+        []
+        if listed is None
+        else [
+            re.sub(r"<[^>]+>", "", li).split("\n")[1].strip()
+            for li in re.findall(r"<li>(.*?)</li>", listed.group(1), re.S)
+        ]
+    )
 
 
 class _Table(HTMLParser):
@@ -166,15 +183,16 @@ def table(response) -> dict[str, list[str]]:
 # Who may open the map ---------------------------------------------------------------------------
 
 
-def test_permission_grid(client_for, cast, world, subtests):
+@pytest.mark.parametrize("url", [URL, MARKERS_URL, ITEMS_URL])
+def test_permission_grid(client_for, cast, world, subtests, url):
     for role, expected in zip(ROLES, GRID, strict=True):
         with subtests.test(role=role or "anonymous"):
-            response = client_for(role).get(URL)
+            response = client_for(role).get(url)
             if expected == LOGIN:
                 assert response.status_code == 302
                 location = urlsplit(response["Location"])
                 assert location.path == reverse("login")
-                assert parse_qs(location.query)["next"] == [URL]
+                assert parse_qs(location.query)["next"] == [url]
             else:
                 assert response.status_code == expected
             if expected != 200:
@@ -193,22 +211,24 @@ def test_the_menu_offers_the_map_to_the_same_people(cast):
 
 
 def test_the_leadership_sees_every_sub_division(client_for, world):
-    response = client_for("kabid").get(URL)
+    client = client_for("kabid")
+    response = client.get(URL)
 
     assert response.status_code == 200
-    assert titles(response) == {
+    assert titles(client) == {
         "Lokus Wasdin terpetakan",
         SECRET_TITLE,
         "Lokus Wasbang biasa",
         "Rencana menunggu keputusan",
         "Rencana ditolak Wasbang",
     }
-    by_title = {m["title"]: m for m in markers(response)}
+    by_title = {m["title"]: m for m in markers(client)}
     assert by_title[SECRET_TITLE]["url"] == reverse("lokus:detail", args=[world["secret"].pk])
     assert by_title[SECRET_TITLE]["risk"] == RiskLevel.LOW
     assert gettext("Rahasia (secret)") in by_title[SECRET_TITLE]["lines"]
     # A classified problem is read on the lokus page, where the view is logged; not here.
-    assert SECRET_PROBLEM not in response.content.decode()
+    for body in (response, client.get(MARKERS_URL), client.get(ITEMS_URL)):
+        assert SECRET_PROBLEM not in body.content.decode()
     assert "Masalah biasa Wasbang" in by_title["Lokus Wasbang biasa"]["lines"]
     assert by_title["Rencana ditolak Wasbang"]["url"] == reverse("lokus:plan_detail", args=[world["declined"].pk])
     assert by_title["Rencana ditolak Wasbang"]["kind"] == "plan"
@@ -228,18 +248,20 @@ def test_the_leadership_sees_every_sub_division(client_for, world):
     ],
 )
 def test_a_kasubbid_sees_only_their_own_sub_division(client_for, world, who, own, other):
-    response = client_for(who).get(URL)
+    client = client_for(who)
+    response = client.get(URL)
 
-    shown = titles(response)
+    shown = titles(client)
     # Plans still waiting for a decision are every Kasubbid's (step 2 is a shared queue).
     assert shown == own | {"Rencana menunggu keputusan"}
-    body = response.content.decode()
+    assert set(items(client)) == shown
+    body = "".join(client.get(url).content.decode() for url in (URL, MARKERS_URL, ITEMS_URL))
     for title in other:
         assert title not in body
     if who == "kasubbid":
         assert SECRET_PROBLEM not in body
         assert "Masalah biasa Wasbang" not in body
-        assert "Cipondoh" in body  # the table's row, with nothing in it
+        assert "Cipondoh" in response.content.decode()  # the table's row, with nothing in it
         assert table(response)["Cipondoh"] == ["0", "0", "0", "0", "0"]
 
 
@@ -251,11 +273,12 @@ def test_a_marker_never_carries_a_classified_lokus_the_viewer_may_not_read(cast,
     viewer = cast["kasubbid"]
     selection = Selection(period_for(PeriodKind.MONTH, timezone.localdate()), None)
     page = views_map.map_page(viewer, selection, list(Kecamatan.objects.order_by("name")))
+    markers = views_map.map_markers(viewer, selection)
 
     by_kind = {}
-    for marker in page.markers:
+    for marker in markers:
         by_kind.setdefault(marker["title"], marker)
-    restricted = [m for m in page.markers if m["restricted"]]
+    restricted = [m for m in markers if m["restricted"]]
     assert len(restricted) == 1
     assert restricted[0] == {
         "kind": "lokus",
@@ -271,7 +294,7 @@ def test_a_marker_never_carries_a_classified_lokus_the_viewer_may_not_read(cast,
     assert ordinary["url"] == "" and not any("Masalah biasa" in line for line in ordinary["lines"])
     own = by_kind["Lokus Wasdin terpetakan"]
     assert own["url"] == reverse("lokus:detail", args=[world["wasdin"].pk])
-    dumped = json.dumps(page.markers)
+    dumped = json.dumps(markers)
     assert SECRET_TITLE not in dumped and SECRET_PROBLEM not in dumped
     cipondoh = next(row for row in page.rows if row.name == "Cipondoh")
     assert (cipondoh.risk_counts, cipondoh.restricted, cipondoh.plans) == ([0, 1, 0], 1, 1)
@@ -301,72 +324,116 @@ def test_the_filters_are_the_dashboards(client_for, world):
     cipondoh = Kecamatan.objects.get(code="36.71.05")
     client = client_for("kabid")
 
-    in_cipondoh = client.get(URL, {"kecamatan": cipondoh.pk})
-    wasdin_only = client.get(URL, {"sub_division": sub_division("wasdin").pk})
-    last_month = client.get(URL, {"period": PeriodKind.LAST_MONTH})
-    nonsense = client.get(URL, {"kecamatan": "x", "period": "kemarin", "sub_division": "999999"})
+    in_cipondoh = {"kecamatan": cipondoh.pk}
+    wasdin_only = {"sub_division": sub_division("wasdin").pk}
+    last_month = {"period": PeriodKind.LAST_MONTH}
+    nonsense = {"kecamatan": "x", "period": "kemarin", "sub_division": "999999"}
 
-    assert titles(in_cipondoh) == {SECRET_TITLE, "Lokus Wasbang biasa", "Rencana ditolak Wasbang"}
-    assert titles(wasdin_only) == {"Lokus Wasdin terpetakan", "Rencana menunggu keputusan"}
-    assert markers(last_month) == []
-    assert gettext("Nothing with a position in this period and these filters.") in last_month.content.decode()
-    assert nonsense.status_code == 200
-    assert titles(nonsense) == titles(client.get(URL))
+    assert titles(client, in_cipondoh) == {SECRET_TITLE, "Lokus Wasbang biasa", "Rencana ditolak Wasbang"}
+    assert set(items(client, in_cipondoh)) == titles(client, in_cipondoh)
+    assert titles(client, wasdin_only) == {"Lokus Wasdin terpetakan", "Rencana menunggu keputusan"}
+    assert markers(client, last_month) == []
+    nothing = gettext("Nothing with a position in this period and these filters.")
+    assert nothing in client.get(URL, last_month).content.decode()
+    assert nothing in client.get(ITEMS_URL, last_month).content.decode()
+    for url in (URL, MARKERS_URL, ITEMS_URL):
+        assert client.get(url, nonsense).status_code == 200
+    assert titles(client, nonsense) == titles(client)
+    # The page hands its filters on to the markers it fetches and to the list.
+    html = client.get(URL, in_cipondoh).content.decode()
+    assert f'data-markers-url="{MARKERS_URL}?kecamatan={cipondoh.pk}"' in html
+    assert f'href="{ITEMS_URL}?kecamatan={cipondoh.pk}"' in html
 
 
 def test_a_kasubbid_cannot_widen_their_scope_with_the_filter(client_for, world):
-    response = client_for("kasubbid").get(URL, {"sub_division": sub_division("wasbang").pk})
+    client = client_for("kasubbid")
+    wider = {"sub_division": sub_division("wasbang").pk}
 
-    assert SECRET_TITLE not in response.content.decode()
-    assert "Lokus Wasbang biasa" not in titles(response)
+    for url in (URL, MARKERS_URL, ITEMS_URL):
+        assert SECRET_TITLE not in client.get(url, wider).content.decode()
+    assert "Lokus Wasbang biasa" not in titles(client, wider)
 
 
 def test_the_cost_does_not_grow_with_the_data(client_for, cast, world, django_assert_max_num_queries):
     client = client_for("kabid")
-    with django_assert_max_num_queries(20) as few:
-        client.get(URL)
+    few = {}
+    for url in (URL, MARKERS_URL, ITEMS_URL):
+        with django_assert_max_num_queries(20) as queries:
+            client.get(url)
+        few[url] = len(queries.captured_queries)
     for n in range(6):
         builders.make_chosen_lokus(cast["kasubbid"], cast["partner"], title=f"Lokus tambahan {n}")
         builders.make_plan(cast["partner"], title=f"Rencana tambahan {n}")
-    with django_assert_max_num_queries(20) as many:
-        response = client.get(URL)
+    for url in (URL, MARKERS_URL, ITEMS_URL):
+        with django_assert_max_num_queries(20) as many:
+            client.get(url)
+        assert len(many.captured_queries) == few[url], url
 
-    assert len(markers(response)) == 5 + 12
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(markers(client)) == 5 + 12
+    # The page itself reads the counts only: its size does not grow with the markers.
+    assert "Lokus tambahan" not in client.get(URL).content.decode()
 
 
 def test_at_most_the_newest_markers_are_drawn(client_for, world, monkeypatch):
     monkeypatch.setattr(views_map, "MARKER_LIMIT", 2)
+    client = client_for("kabid")
 
-    response = client_for("kabid").get(URL)
+    response = client.get(URL)
 
-    assert titles(response) == {"Lokus Wasbang biasa", SECRET_TITLE}  # the newest lokus first
+    assert titles(client) == {"Lokus Wasbang biasa", SECRET_TITLE}  # the newest lokus first
+    assert items(client) == ["Lokus Wasbang biasa", SECRET_TITLE]
     page = response.context["page"]
     assert (page.shown, page.placed) == (2, 5)
     assert table(response)[gettext("Total")][-1] == "6"  # the table counts everything
+
+
+def test_the_list_of_the_items_goes_page_by_page(client_for, world, monkeypatch):
+    monkeypatch.setattr(views_map, "ITEMS_PER_PAGE", 2)
+    client = client_for("kabid")
+    drawn = [m["title"] for m in markers(client)]
+
+    pages = [items(client, {"page": n}) for n in (1, 2, 3)]
+
+    assert [title for page in pages for title in page] == drawn  # every marker once, in order
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert items(client, {"page": "x"}) == pages[0]
+    assert items(client, {"page": 99}) == pages[2]
+    html = client.get(ITEMS_URL, {"page": 2, "kecamatan": ""}).content.decode()
+    assert "page=1" in html and "page=3" in html
 
 
 # The page: JSON, tiles, CSP ----------------------------------------------------------------------
 
 
 def test_the_markers_travel_as_json_and_no_script_is_inline(client_for, world):
-    html = client_for("kabid").get(URL).content.decode()
+    client = client_for("kabid")
+    html = client.get(URL).content.decode()
 
     scripts = re.findall(r"<script\b([^>]*)>", html)
-    inline = [attrs for attrs in scripts if "src=" not in attrs]
-    assert inline == [' id="monev-map-markers" type="application/json"']
+    assert [attrs for attrs in scripts if "src=" not in attrs] == []
+    assert "Lokus Wasdin terpetakan" not in html  # the page holds no marker
+    assert f'data-markers-url="{MARKERS_URL}"' in html
+    response = client.get(MARKERS_URL, HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"  # compressed for weak mobile data
+    assert "no-store" in response["Cache-Control"]  # nothing of it stays in a cache
     assert ' style="' not in html
     assert 'src="/static/vendor/leaflet/leaflet.js"' in html
     assert 'href="/static/vendor/leaflet/leaflet.css"' in html
 
 
 def test_markup_in_a_title_stays_text(client_for, cast, world):
-    builders.make_plan(cast["partner"], title='<img src=x onerror="alert(1)">')
+    title = '<img src=x onerror="alert(1)">'
+    builders.make_plan(cast["partner"], title=title)
+    client = client_for("kabid")
 
-    html = client_for("kabid").get(URL).content.decode()
+    html = client.get(ITEMS_URL).content.decode()
 
-    assert '<img src=x onerror="alert(1)">' not in html
-    assert '<img src=x onerror=\\"alert(1)\\">' not in html  # json_script escapes < and >
+    assert title not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    # Data in the JSON, never sniffed as a page; the script puts it in as text (textContent).
+    response = client.get(MARKERS_URL)
+    assert title in titles(client)
+    assert response["Content-Type"] == "application/json" and response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_tile_server_is_the_settings(client_for, world, settings):
@@ -442,6 +509,6 @@ def test_a_lokus_without_a_position_of_its_own_stands_where_its_plan_is(client_f
     lokus_services.lokus_update(user=cast["kasubbid"], lokus_id=lokus.pk, data={"latitude": None, "longitude": "106.7"})
     plan = lokus.plan
 
-    marker = next(m for m in markers(client_for("kabid").get(URL)) if m["title"] == "Lokus Wasdin terpetakan")
+    marker = next(m for m in markers(client_for("kabid")) if m["title"] == "Lokus Wasdin terpetakan")
 
     assert (marker["lat"], marker["lng"]) == (float(plan.latitude), float(plan.longitude))

@@ -83,6 +83,8 @@ GRID = {
     "lokus:access_log":      (LOGIN, 403,   403,   403,   403,   403,   403,   403,   403,   200,   403,   403),
     # The monitoring map: the leadership and each Kasubbid (own sub-division), nobody else.
     "monev:map":             (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:map_markers":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:map_items":       (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     # The monitoring dashboard, the list behind its figures and its exports: the same people.
     "monev:dashboard":       (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     "monev:occurrences":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
@@ -107,6 +109,8 @@ REQUESTS = {
     "set_language": ("set_language", "POST"),
     "lokus:access_log": ("lokus:access_log", "GET"),
     "monev:map": ("monev:map", "GET"),
+    "monev:map_markers": ("monev:map_markers", "GET"),
+    "monev:map_items": ("monev:map_items", "GET"),
     "monev:dashboard": ("monev:dashboard", "GET"),
     "monev:occurrences": ("monev:occurrences", "GET"),
     "monev:export_xlsx": ("monev:export_xlsx", "GET"),

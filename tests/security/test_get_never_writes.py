@@ -122,6 +122,8 @@ SHOWN = {
     "readyz": (access_grid.GRID, "readyz"),
     # The monitoring map: its markers and table are read, nothing is written.
     "monev:map": (access_grid.GRID, "monev:map"),
+    "monev:map_markers": (access_grid.GRID, "monev:map_markers"),
+    "monev:map_items": (access_grid.GRID, "monev:map_items"),
     # The monitoring dashboard and the list behind its figures read; its exports (XLSX, the
     # monthly PDF) add a row to the download log only.
     "monev:dashboard": (access_grid.GRID, "monev:dashboard"),
