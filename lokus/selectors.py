@@ -18,14 +18,13 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Lower, Trim
 from django.db.models.signals import post_delete, post_save
@@ -228,24 +227,19 @@ def bounded_queue(
     """The first ``limit`` rows of ``kind`` in ``order`` (by due time), as ``values()`` of
     ``fields`` (``annotations`` included: the due time and what the tile shows), each made a
     task, and the count of all rows of the kind. One query, the same however long the queue
-    is: an inner query picks the first rows' ids from the kind's own table (the joins for
-    the titles then touch only those), and the count is an uncorrelated subquery the
-    database computes once, from an index where it can.
+    is: the count is a window over the kind's rows (``COUNT(*) OVER ()``), so the kind's
+    filter (its permission rule) is built and compiled once. Building and compiling a query
+    costs more Python time on this page than running it.
 
-    The kind's filter (its permission rule) is written into the inner query and the count
-    only; the outer query reads its rows by id, and the annotations go where they are used
-    (the order and the fields), not into the count. Building and compiling a query costs
-    more Python time on this page than running it: it is built once for each use."""
+    The count needs every row of the kind, so the database reads them by the kind's filter
+    and sorts the few it keeps; ``order`` must then not start with a column an index is
+    ordered by, or PostgreSQL, planning the LIMIT as if the window streamed, walks that
+    index across the whole table instead (the queues order by their ``due`` annotation)."""
     annotations = annotations or {}
-    total = Subquery(
-        kind.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")[:1]
-    )
-    first = kind.annotate(**annotations).order_by(*order).values("pk")[:limit]
     fetched = list(
-        kind.model._default_manager.filter(pk__in=first)
-        .annotate(**annotations, queue_total=total)
+        kind.annotate(**annotations, queue_total=Window(Count("pk")))
         .order_by(*order)
-        .values(*fields, "queue_total")
+        .values(*fields, "queue_total")[:limit]
     )
     return Queue(label, [make_task(row) for row in fetched], fetched[0]["queue_total"] if fetched else 0, url)
 
@@ -262,8 +256,9 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
             bounded_queue(
                 _("Plans to decide (step 2)"),
                 permissions.plans_for(user).filter(status=PlanStatus.RECEIVED),
-                # The due time is the submission plus a constant: its order is the submission's.
-                ["submitted_at", "pk"],
+                # The due time is the submission plus a constant: the submission's order, written
+                # on "due" so that no index on the column is walked (bounded_queue).
+                ["due", "submitted_at", "pk"],
                 ["pk", "title", "due", "kecamatan__name"],
                 lambda plan: Task(
                     plan["title"],
@@ -284,7 +279,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
             bounded_queue(
                 _("Teams to compose (step 3)"),
                 own.filter(state=LokusState.COMPOSING),
-                ["created_at", "pk"],
+                ["due", "created_at", "pk"],
                 ["pk", "plan__title", "due"],
                 lambda lokus: Task(
                     lokus["plan__title"],
@@ -300,7 +295,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
             bounded_queue(
                 _("Teams yet to confirm (step 4)"),
                 with_unconfirmed_members(own.filter(state=LokusState.DISPATCHED)),
-                ["dispatched_at", "pk"],
+                ["due", "dispatched_at", "pk"],
                 ["pk", "plan__title", "due", "unconfirmed"],
                 lambda lokus: Task(
                     lokus["plan__title"],
