@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.enums import Role
 from accounts.models import User
 from accounts.services import users_with_role
+from core.links import url_for
 from core.models import AccessLog
 from lokus import hooks, permissions
 from lokus.enums import AssignmentState, LokusState, PlanStatus
@@ -263,7 +264,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 lambda plan: Task(
                     plan["title"],
                     _("Choose or decline as lokus (step 2)"),
-                    reverse("lokus:plan_detail", args=[plan["pk"]]),
+                    url_for("lokus:plan_detail")(plan["pk"]),
                     plan["due"],
                     2,
                     [plan["kecamatan__name"]],
@@ -284,7 +285,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 lambda lokus: Task(
                     lokus["plan__title"],
                     _("Compose and dispatch the team (step 3)"),
-                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    url_for("lokus:detail")(lokus["pk"]),
                     lokus["due"],
                     3,
                 ),
@@ -300,7 +301,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 lambda lokus: Task(
                     lokus["plan__title"],
                     _("%(n)s member(s) yet to confirm (step 4)") % {"n": lokus["unconfirmed"]},
-                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    url_for("lokus:detail")(lokus["pk"]),
                     lokus["due"],
                     4,
                 ),
@@ -316,7 +317,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 lambda lokus: Task(
                     lokus["plan__title"],
                     _("Team in the field (step 5)"),
-                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    url_for("lokus:detail")(lokus["pk"]),
                     lokus["ends_at"],
                     5,
                 ),
@@ -334,7 +335,7 @@ def work_queues(user, limit: int = QUEUE_LIMIT) -> list[Queue]:
                 lambda lokus: Task(
                     lokus["plan__title"],
                     _("Lokus in progress (%(sub)s)") % {"sub": lokus["sub_division__short_name"]},
-                    reverse("lokus:detail", args=[lokus["pk"]]),
+                    url_for("lokus:detail")(lokus["pk"]),
                     lokus["ends_at"],
                     5,
                 ),
@@ -416,7 +417,7 @@ def _assignment_queues(user, standards, limit: int) -> list[Queue]:
             lambda row: Task(
                 row["lokus__plan__title"],
                 _("Compile and send the team report (step 6)"),
-                reverse("lokus:assignment", args=[row["lokus_id"]]),
+                url_for("lokus:assignment")(row["lokus_id"]),
                 row["due"],
                 6,
             ),
@@ -428,7 +429,7 @@ def _assignment_queues(user, standards, limit: int) -> list[Queue]:
 
 
 def _open_assignment_task(row: dict) -> Task:
-    title, url = row["lokus__plan__title"], reverse("lokus:assignment", args=[row["lokus_id"]])
+    title, url = row["lokus__plan__title"], url_for("lokus:assignment")(row["lokus_id"])
     if row["state"] == AssignmentState.ASSIGNED:
         return Task(title, _('Read the assignment and confirm "Siap" (step 4)'), url, row["due"], 4)
     what = _("Run the lokus and submit your report (step 5)")
@@ -615,16 +616,12 @@ def labelled(rows, *fields: str) -> list:
     return rows
 
 
-# Reversed once per page, with this id where each row's goes.
-_SENTINEL_ID = 987654321
-
-
 def linked(rows: list, name: str, key: str = "pk") -> list:
-    """Each row with ``url``: the URL ``name`` of the row's ``key`` (an id), the pattern
-    reversed once for the page (a ``reverse`` per row costs more than the rest of a row)."""
-    pattern = reverse(name, args=[_SENTINEL_ID])
+    """Each row with ``url``: the URL ``name`` of the row's ``key`` (an id), without a
+    ``reverse`` per row (``core.links.url_for``)."""
+    url = url_for(name)
     for row in rows:
-        row.url = pattern.replace(str(_SENTINEL_ID), str(getattr(row, key)))
+        row.url = url(getattr(row, key))
     return rows
 
 

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.enums import LOGGED_CLASSIFICATIONS, Classification
+from core.links import url_for
 from core.params import int_param
 from lokus import permissions as lokus_permissions
 from lokus.enums import LokusState, PlanCategory, PlanStatus, RiskLevel
@@ -54,16 +55,6 @@ MARKER_LIMIT = 500
 ITEMS_PER_PAGE = 50
 # Where the map opens before it fits the markers: the centre of Kota Tangerang.
 CENTRE = (-6.18, 106.64)
-
-
-# Reversed once per page, with this number where each marker's id goes (a marker's own
-# reverse() cost more than the rest of its row).
-_SENTINEL = 987654321
-
-
-def _url_maker(name: str):
-    pattern = reverse(name, args=[_SENTINEL])
-    return lambda pk: pattern.replace(str(_SENTINEL), str(pk))
 
 
 def _with_position(rows: QuerySet, latitude, longitude) -> QuerySet:
@@ -133,8 +124,8 @@ class _Labels:
         self.restricted = _("Restricted lokus")
         # Django's "M" of a date format: the month's three letters, capitalised.
         self.months = {number: str(name).title() for number, name in MONTHS_3.items()}
-        self.lokus_url = _url_maker("lokus:detail")
-        self.plan_url = _url_maker("lokus:plan_detail")
+        self.lokus_url = url_for("lokus:detail")
+        self.plan_url = url_for("lokus:plan_detail")
 
     def when(self, moment) -> str:
         """``moment`` as ``date_format(..., "j M Y H:i")`` writes it in WIB, without parsing

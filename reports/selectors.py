@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.links import url_for
 from lokus.enums import AssignmentState, LokusState
 from lokus.models import FieldMedia, MemberReport
 from lokus.panels import Panel
@@ -163,7 +164,7 @@ def report_queue(user, limit: int = QUEUE_LIMIT) -> Queue:
             report["lokus__plan__title"],
             _("Activity report: %(state)s (step %(step)s)")
             % {"state": ReportState(report["state"]).label, "step": STEP_OF_STATE[report["state"]]},
-            reverse("reports:detail", args=[report["pk"]]),
+            url_for("reports:detail")(report["pk"]),
             report["due"],
             STEP_OF_STATE[report["state"]],
         ),
