@@ -235,7 +235,8 @@ def bounded_queue(
     The count needs every row of the kind, so the database reads them by the kind's filter
     and sorts the few it keeps; ``order`` must then not start with a column an index is
     ordered by, or PostgreSQL, planning the LIMIT as if the window streamed, walks that
-    index across the whole table instead (the queues order by their ``due`` annotation)."""
+    index across the whole table instead (the queues order by their ``due`` annotation, or
+    by ``ends_at``, which no index starts with)."""
     annotations = annotations or {}
     fetched = list(
         kind.annotate(**annotations, queue_total=Window(Count("pk")))

@@ -322,7 +322,8 @@ def monev_map(request: HttpRequest) -> HttpResponse:
 @require_GET
 def monev_map_markers(request: HttpRequest) -> JsonResponse:
     """The map's markers as JSON, fetched by static/js/monev-map.js (compressed on the way by
-    core.middleware.TextGZipMiddleware, never cached: core's authenticated-response rule)."""
+    core.middleware.TextGZipMiddleware; never cached, as no signed-in response is:
+    accounts.security)."""
     filters, _kecamatan = _selection(request)
     return JsonResponse({"markers": map_markers(request.user, filters.selection())})
 
