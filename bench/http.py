@@ -243,7 +243,11 @@ def pages(only: set[str]) -> list[Page]:
         Page("access-log", "`/log-akses/` Kepala Badan", "kaban", reverse("lokus:access_log")),
         Page("downloads", "`/unduhan/` Kepala Badan", "kaban", reverse("reports:downloads")),
     ]
-    for name, label in (("monev:dashboard", "`monev` dashboard Kabid"), ("monev:map", "`monev` map Kabid")):
+    for name, label in (
+        ("monev:dashboard", "`monev` dashboard Kabid"),
+        ("monev:trend", "`monev` trend Kabid"),
+        ("monev:map", "`monev` map Kabid"),
+    ):
         try:
             rows.append(Page(name.replace(":", "-"), label, "kabid", reverse(name)))
         except NoReverseMatch:

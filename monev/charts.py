@@ -252,9 +252,10 @@ def heatmap(
     cell leads (a row of addresses per row)."""
     chart_id = f"chart{next(_ids)}"
     left, top = 44, 30
-    cell_w = (WIDTH - left - RIGHT) / max(len(column_labels), 1)
+    # Whole units: every coordinate of a couple of hundred cells is written without decimals.
+    cell_w = (WIDTH - left - RIGHT) // max(len(column_labels), 1)
     height = top + 18 * len(row_labels) + 8
-    parts = [_label(left + cell_w * j + cell_w / 2, 11, label, size=10) for j, label in enumerate(column_labels)]
+    parts = [_label(left + cell_w * j + cell_w // 2, 11, label, size=10) for j, label in enumerate(column_labels)]
     for i, row_label in enumerate(row_labels):
         y = top + 18 * i
         parts.append(
@@ -266,26 +267,26 @@ def heatmap(
                 label=row_label,
             )
         )
+        # The row's cells in a group that gives their labels' anchor and colour once.
+        parts.append(_svg('<g text-anchor="middle" fill="{t}">', t=TEXT))
         for j, value in enumerate(values[i]):
             # One format_html per cell (its link around it when it has one): a year's grid
-            # has a couple of hundred cells.
+            # has a couple of hundred cells, hence no per-cell tooltip (the table under the
+            # chart has the same numbers, by row and month).
             cell = _svg(
-                ('<a href="{url}">' if links else "") + '<rect x="{x}" y="{y}" width="{w}" height="16" fill="{fill}">'
-                "<title>{row} · {col}: {value}</title></rect>"
-                '<text x="{tx}" y="{ty}" text-anchor="middle" fill="{t}">{value}</text>' + ("</a>" if links else ""),
+                ('<a href="{url}">' if links else "") + '<rect x="{x}" y="{y}" width="{w}" height="16" fill="{fill}"/>'
+                '<text x="{tx}" y="{ty}">{value}</text>' + ("</a>" if links else ""),
                 url=links[i][j] if links else "",
                 x=left + cell_w * j + 1,
                 y=y,
                 w=cell_w - 2,
                 fill=_share_colour(value),
-                row=row_label,
-                col=column_labels[j],
                 value=_fmt(value, number),
-                tx=left + cell_w * j + cell_w / 2,
+                tx=left + cell_w * j + cell_w // 2,
                 ty=y + 12,
-                t=TEXT,
             )
             parts.append(cell)
+        parts.append(mark_safe("</g>"))
     body = mark_safe("".join(parts))  # noqa: S308 - every part is format_html
     svg = _frame(chart_id, title, description, body, height=height, size=10)
     header = ["", *column_labels]
@@ -304,11 +305,15 @@ def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 1)
 
 
-def for_dashboard(data: metrics.Dashboard, trend_links: dict[int, list[str]] | None = None) -> dict[str, Chart]:
-    """The dashboard's (and the PDF's) three charts, with the same numbers as their tables;
+def for_trend(
+    trend_months: list[tuple[int, int]],
+    trend: dict[int, list[metrics.TrendCell]],
+    trend_links: dict[int, list[str]] | None = None,
+) -> dict[str, Chart]:
+    """The trend's two charts (its page and the PDF), with the same numbers as their tables;
     ``trend_links``: per step (CHAIN: the chain), where each month's cell leads."""
-    months = [month_label(m) for m in data.trend_months]
-    chain_cells = data.trend[CHAIN]
+    months = [month_label(m) for m in trend_months]
+    chain_cells = trend[CHAIN]
     chain = bar_chart(
         _("Whole chain per month: plan received to final approval (hours)"),
         _(
@@ -336,13 +341,17 @@ def for_dashboard(data: metrics.Dashboard, trend_links: dict[int, list[str]] | N
         % {"n": len(months)},
         [_("chain") if n == CHAIN else str(n) for n in rows],
         months,
-        [[cell.figures.share for cell in data.trend[n]] for n in rows],
+        [[cell.figures.share for cell in trend[n]] for n in rows],
         number=lambda v: f"{formats.number_format(v, 0)}%",
         links=[trend_links[n] for n in rows] if trend_links else None,
     )
-    intake = data.intake
+    return {"chain": chain, "compliance": compliance}
+
+
+def plans_chart(intake: metrics.Intake) -> Chart:
+    """The plans received per month of the period, by category (the dashboard and the PDF)."""
     plan_months = [month_label(m) for m in intake.months]
-    plans = bar_chart(
+    return bar_chart(
         _("Plans received per month, by category"),
         _("The number of activity plans received in each month of the period, stacked by category."),
         plan_months,
@@ -353,4 +362,8 @@ def for_dashboard(data: metrics.Dashboard, trend_links: dict[int, list[str]] | N
         number=lambda v: formats.number_format(v, 0),
         stacked=True,
     )
-    return {"chain": chain, "compliance": compliance, "plans": plans}
+
+
+def for_pdf(data: metrics.Dashboard) -> dict[str, Chart]:
+    """The monthly PDF's three charts: the trend's two and the plans received."""
+    return {**for_trend(data.trend_months, data.trend), "plans": plans_chart(data.intake)}

@@ -406,7 +406,7 @@ def monthly_report(user, data: metrics.Dashboard, standards, described: Describe
         **documents.letterhead_context(),
         "data": data,
         "described": described,
-        "charts": charts.for_dashboard(data),
+        "charts": charts.for_pdf(data),
         "breaches": data.breaches[0:PDF_BREACHES],
         "breaches_total": data.breaches_total,
         "made_at": now,

@@ -593,12 +593,19 @@ def _breach_source(selection: Selection, now, rows: int) -> tuple[str, list]:
     ]
 
 
+# The groups of figures ``figure_rows`` can compute: per step, per step and sub-division, per
+# step and officer, per step and month of the trend, and the approved reports per revision
+# round.
+GROUPS = frozenset({"step", "sub", "officer", "trend", "rounds"})
+
+
 def figure_rows(
     selection: Selection, standards, *, now=None, breaches: tuple[int, int] = (0, 0),
-    officers: tuple[int, int] | None = None,
+    officers: tuple[int, int] | None = None, groups: frozenset[str] = GROUPS,
 ) -> list[tuple]:  # fmt: skip
     """One statement: the figures per step, per step and sub-division, per step and officer,
-    per step and month of the trend, and the approved reports per revision round. Each row:
+    per step and month of the trend, and the approved reports per revision round (only the
+    ``groups`` named: the dashboard leaves the trend to its own page). Each row:
     (group, key, second key, officer's name, *figures). ``breaches``: (offset, limit) of a
     page of the breaches list, which one more row holds (as JSON, in the name's column).
     ``officers``: (page number, rows per page) of the officers' rows a page shows, the only
@@ -662,6 +669,7 @@ def figure_rows(
         *_group("trend", ("o_step", "o_month"), f"{steps} AND {trend}", trend, times=chain, timed="few"),
         *_group("rounds", ("o_step", "o_rounds"), f"o_kind = 'chain' AND {period}", period, times=None),
     ]
+    selects = [select for select in selects if select.startswith(tuple(f"SELECT '{name}'," for name in groups))]
     # Only constants of this module and Django's own SQL: nothing here comes from a request.
     offset, limit = breaches
     if limit:
@@ -1012,6 +1020,35 @@ def intake(selection: Selection) -> Intake:
 # The dashboard ---------------------------------------------------------------------------------
 
 
+def _trend(
+    selection: Selection, per_month: dict[tuple[int, int], Figures]
+) -> tuple[list[tuple[int, int]], dict[int, list[TrendCell]]]:
+    """The trend's months and, per step (CHAIN: the chain), one cell per month, from the
+    trend group's figures by (step, year * 100 + month)."""
+    months = selection.period.trend().months()
+    cells = {
+        number: [TrendCell(month, per_month.get((number, month[0] * 100 + month[1]), Figures())) for month in months]
+        for number in [CHAIN, *STEPS]
+    }
+    return months, cells
+
+
+@dataclass
+class Trend:
+    months: list[tuple[int, int]]
+    cells: dict[int, list[TrendCell]]  # step (CHAIN: the chain) -> one cell per month
+
+
+def trend_figures(selection: Selection, standards: dict[int, StepStandard], *, now=None) -> Trend:
+    """The twelve months' trend alone (its own page): the trend group of ``figure_rows``,
+    one statement, the same figures as the dashboard's ``trend``."""
+    rows = figure_rows(selection, standards, now=now, groups=frozenset({"trend"}))
+    per_month = {
+        (key, int(second)): _figures(values) for group, key, second, _name, *values in rows if group == "trend"
+    }
+    return Trend(*_trend(selection, per_month))
+
+
 def dashboard(
     selection: Selection,
     standards: dict[int, StepStandard],
@@ -1020,10 +1057,14 @@ def dashboard(
     now=None,
     breaches: tuple[int, int] = (0, 0),
     officers: tuple[int, int] | None = None,
+    trend: bool = True,
 ) -> Dashboard:
     """Every figure of the dashboard, with a page of its breaches (``breaches``: offset and
-    limit): one statement for the step figures and the breaches, five for the intake."""
-    rows = figure_rows(selection, standards, now=now, breaches=breaches, officers=officers)
+    limit): one statement for the step figures and the breaches, five for the intake.
+    ``trend``: with the twelve months' trend (the PDF; the dashboard's page leaves it to
+    ``trend_figures``, an empty ``trend`` here)."""
+    groups = GROUPS if trend else GROUPS - {"trend"}
+    rows = figure_rows(selection, standards, now=now, breaches=breaches, officers=officers, groups=groups)
     breach_rows: list[Occurrence] = []
     per_step: dict[int, Figures] = {}
     per_sub: dict[tuple[int, int | None], Figures] = {}
@@ -1072,13 +1113,7 @@ def dashboard(
                 summed.open += figures.open
                 summed.overdue += figures.overdue
         sub_rows.append(SubDivisionRow(names.get(sub), per_sub.get((CHAIN, sub), Figures()), summed))
-    trend_months = selection.period.trend().months()
-    trend = {
-        number: [
-            TrendCell(month, per_month.get((number, month[0] * 100 + month[1]), Figures())) for month in trend_months
-        ]
-        for number in [CHAIN, *STEPS]
-    }
+    trend_months, trend_cells = _trend(selection, per_month) if trend else ([], {})
     per_officer.sort(key=lambda row: (row.step, row.name or "", row.user_id))
     total_breaches = sum(row.figures.late + row.figures.overdue for row in steps)
     return Dashboard(
@@ -1091,7 +1126,7 @@ def dashboard(
         sub_divisions=sub_rows,
         officers=per_officer,
         trend_months=trend_months,
-        trend=trend,
+        trend=trend_cells,
         breaches_total=total_breaches,
         breaches=OccurrenceRows(
             selection,

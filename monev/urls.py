@@ -7,6 +7,7 @@ app_name = "monev"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("langkah/", views.occurrences, name="occurrences"),
+    path("tren/", views.trend, name="trend"),
     path("unduh/xlsx/", views.export_xlsx, name="export_xlsx"),
     path("unduh/pdf/", views.export_pdf, name="export_pdf"),
     path("peta/", views_map.monev_map, name="map"),

@@ -27,7 +27,8 @@ from monev.forms import DashboardFilterForm, OccurrenceFilterForm, sub_divisions
 from monev.metrics import CHAIN, OccurrenceRows, Status
 from monev.permissions import may_view_monev, monev_scope
 
-BREACHES_PER_PAGE = 25
+# The dashboard shows the worst breaches first, a page of ten; "All breaches" lists them all.
+BREACHES_PER_PAGE = 10
 # The officers' rows per page of the dashboard ("officers" parameter): at scale there are
 # hundreds of officer and step pairs.
 OFFICERS_PER_PAGE = 20
@@ -276,12 +277,9 @@ def dashboard_context(request: HttpRequest) -> dict:
         sub_divisions,
         breaches=(offset, BREACHES_PER_PAGE),
         officers=(officers, OFFICERS_PER_PAGE),
+        trend=False,
     )
     links = Links(filters, selection)
-    trend_links = {
-        number: [links.occurrences(step=number, month=m[0] * 100 + m[1]) for m in data.trend_months]
-        for number in [CHAIN, *metrics.STEPS]
-    }
     return {
         "filters": filters,
         "problem": filters.problem,
@@ -291,8 +289,8 @@ def dashboard_context(request: HttpRequest) -> dict:
         "chain": _chain(data, links),
         "who": _who(data, links, request),
         "intake": _intake_rows(data, links, kecamatan),
-        "charts": charts.for_dashboard(data, trend_links),
-        "trend_links": trend_links,
+        "plans_chart": charts.plans_chart(data.intake),
+        "trend_url": f"{reverse('monev:trend')}?{urlencode(filters.query())}",
         "breaches": Paginator(data.breaches, BREACHES_PER_PAGE).get_page(number),
         "breaches_url": links.occurrences(status=Status.BREACH),
         "export_query": urlencode(filters.query()),
@@ -303,6 +301,36 @@ def dashboard_context(request: HttpRequest) -> dict:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "monev/dashboard.html", dashboard_context(request))
+
+
+def trend_context(request: HttpRequest) -> dict:
+    filters, _sub_divisions, _kecamatan = _filters(request)
+    selection = filters.selection()
+    trend = metrics.trend_figures(selection, step_standards())
+    links = Links(filters, selection)
+    trend_links = {
+        number: [links.occurrences(step=number, month=m[0] * 100 + m[1]) for m in trend.months]
+        for number in [CHAIN, *metrics.STEPS]
+    }
+    return {
+        "filters": filters,
+        "problem": filters.problem,
+        "period": selection.period,
+        "trend_period": selection.period.trend(),
+        "trend": trend,
+        "trend_links": trend_links,
+        "charts": charts.for_trend(trend.months, trend.cells, trend_links),
+        "back": f"{reverse('monev:dashboard')}?{urlencode(filters.query())}",
+    }
+
+
+@login_required
+@require_GET
+def trend(request: HttpRequest) -> HttpResponse:
+    """The twelve months' trend that ends with the dashboard's period: the whole chain's
+    times per month and each step's share within the standard per month (its own page: the
+    grid of a couple of hundred linked cells would double the dashboard's size)."""
+    return render(request, "monev/trend.html", trend_context(request))
 
 
 @login_required

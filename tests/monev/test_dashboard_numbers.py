@@ -38,6 +38,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from accounts.models import SubDivision
 from lokus import services as lokus_services
 from lokus.enums import EscalationKind, PlanCategory, PlanStatus, RiskLevel
 from lokus.models import Kecamatan, StepStandard
@@ -352,17 +353,32 @@ def test_every_figure_against_the_hand_count(client_for, cast, world):
     assert intake.lokus_by_risk == {(RiskLevel.MEDIUM, "terbatas"): 5, (RiskLevel.HIGH, "rahasia"): 1}
     assert intake.escalations == {(2025, 3): {EscalationKind.ESCALATION: 1}}
 
+    # The trend is on its own page, not computed for the dashboard.
+    assert data.trend == {} and data.trend_months == []
+    with at(NOW):
+        trend_page = client_for("kaban").get(reverse("monev:trend") + MARCH)
+    assert trend_page.status_code == 200
+    trend = trend_page.context["trend"]
     # The trend's March column holds the same figures as the period; February holds D's and
     # E's steps 1-14 and D's chain; the other ten months are empty.
-    assert list(data.trend_months)[-2:] == [(2025, 2), (2025, 3)]
-    march = {n: data.trend[n][-1].figures for n in [metrics.CHAIN, *metrics.STEPS]}
+    assert list(trend.months)[-2:] == [(2025, 2), (2025, 3)] and len(trend.months) == 12
+    march = {n: trend.cells[n][-1].figures for n in [metrics.CHAIN, *metrics.STEPS]}
     assert {n: (f.done, f.on_time) for n, f in march.items()} == {
         0: (5, 5),
         **{n: (STEPS[n][0], STEPS[n][3]) for n in metrics.STEPS},
     }
-    february = {n: data.trend[n][-2].figures.done for n in [metrics.CHAIN, *metrics.STEPS]}
+    february = {n: trend.cells[n][-2].figures.done for n in [metrics.CHAIN, *metrics.STEPS]}
     assert february == {0: 1, **dict.fromkeys(range(1, 15), 2), 15: 1}
-    assert all(cell.figures.done == 0 for n in data.trend for cell in data.trend[n][:-2])
+    assert all(cell.figures.done == 0 for n in trend.cells for cell in trend.cells[n][:-2])
+    # The PDF's dashboard computes the trend in its own statement: the same cells.
+    with at(NOW):
+        full = metrics.dashboard(data.selection, data.standards, list(SubDivision.objects.all()))
+    assert full.trend_months == trend.months and full.trend == trend.cells
+    assert full.steps == data.steps and full.chain == data.chain
+    # The trend's page names its months and links each cell to its completions.
+    trend_html = trend_page.content.decode()
+    assert "April 2024" in trend_html and "Maret 2025" in trend_html
+    assert trend_html.count("month=202503") == 16
 
     # The page shows them: every step had occurrences; step 8's share, its late one.
     html = response.content.decode()
@@ -438,8 +454,10 @@ def test_every_figure_links_to_the_items_behind_it(client_for, cast, world):
     for item in context["who"]["sub_divisions"]:
         assert count(item["chain_url"])[0] == item["row"].chain.done
         assert count(item["late_url"])[0] == item["row"].steps.late
-    for number, links in context["trend_links"].items():
-        cells = context["data"].trend[number]
+    with at(NOW):
+        trend = client.get(reverse("monev:trend") + MARCH).context
+    for number, links in trend["trend_links"].items():
+        cells = trend["trend"].cells[number]
         assert count(links[-1])[0] == cells[-1].figures.done, number
         assert count(links[-2])[0] == cells[-2].figures.done, number
     assert count(context["breaches_url"])[0] == 6

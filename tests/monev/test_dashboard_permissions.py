@@ -23,7 +23,7 @@ from tests.reports import builders as report_builders
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
-URLS = ["monev:dashboard", "monev:occurrences", "monev:export_xlsx", "monev:export_pdf"]
+URLS = ["monev:dashboard", "monev:trend", "monev:occurrences", "monev:export_xlsx", "monev:export_pdf"]
 # fmt: off
 #              anon   partnr o.part kasub  o.kasb member korlap o.memb kabid  kaban  admin  norole
 EXPECTED =   (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403)

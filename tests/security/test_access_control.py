@@ -87,6 +87,7 @@ GRID = {
     "monev:map_items":       (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     # The monitoring dashboard, the list behind its figures and its exports: the same people.
     "monev:dashboard":       (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
+    "monev:trend":           (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     "monev:occurrences":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     "monev:export_xlsx":     (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
     "monev:export_pdf":      (LOGIN, 403,   403,   200,   200,   403,   403,   403,   200,   200,   403,   403),
@@ -112,6 +113,7 @@ REQUESTS = {
     "monev:map_markers": ("monev:map_markers", "GET"),
     "monev:map_items": ("monev:map_items", "GET"),
     "monev:dashboard": ("monev:dashboard", "GET"),
+    "monev:trend": ("monev:trend", "GET"),
     "monev:occurrences": ("monev:occurrences", "GET"),
     "monev:export_xlsx": ("monev:export_xlsx", "GET"),
     "monev:export_pdf": ("monev:export_pdf", "GET"),

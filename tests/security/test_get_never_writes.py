@@ -127,6 +127,7 @@ SHOWN = {
     # The monitoring dashboard and the list behind its figures read; its exports (XLSX, the
     # monthly PDF) add a row to the download log only.
     "monev:dashboard": (access_grid.GRID, "monev:dashboard"),
+    "monev:trend": (access_grid.GRID, "monev:trend"),
     "monev:occurrences": (access_grid.GRID, "monev:occurrences"),
     "monev:export_xlsx": (access_grid.GRID, "monev:export_xlsx"),
     "monev:export_pdf": (access_grid.GRID, "monev:export_pdf"),
