@@ -215,8 +215,9 @@ def _selected(selection: Selection) -> tuple[list[str], list]:
 
 
 def _relation(
-    selection: Selection, standards, *, now=None, members: bool = True, narrow: bool = False
-) -> tuple[str, list]:
+    selection: Selection, standards, *, now=None, members: bool = True, narrow: bool = False,
+    spans: frozenset[str] = frozenset({"period", "trend"}),
+) -> tuple[str, list]:  # fmt: skip
     """The SQL of the occurrence relation (common table expressions, the last named
     ``occ``) and its parameters: the stored occurrences (``monev.models.StepOccurrence``)
     of the selection that ended within the period or the trend, or are open now, each with
@@ -225,10 +226,13 @@ def _relation(
     reads only its own columns and rows from the table (writing a year of rows into a
     materialized relation and reading them back cost more than the figures themselves,
     bench/monev.py), and the planner may share the scans among parallel workers; a list
-    reads its relation whole, once, materialized."""
+    reads its relation whole, once, materialized. ``spans``: whose ended rows it holds, the
+    period's, the trend's or both (``figure_rows`` reads only those of the groups it computes;
+    the open rows are always there)."""
     period, trend = selection.period, selection.period.trend()
     now = now or timezone.now()
-    start, end = min(period.start, trend.start), max(period.end, trend.end)
+    read = [span for name, span in (("period", period), ("trend", trend)) if name in spans]
+    start, end = min(span.start for span in read), max(span.end for span in read)
     conditions, params = _selected(selection)
     if not members:
         conditions.append("kind <> 'member'")
@@ -612,7 +616,9 @@ def figure_rows(
     ones whose median time is computed (each median sorts its rows; the counts come for all);
     a number past the last page is the last page, as Django's ``Paginator.get_page``."""
     now = now or timezone.now()
-    relation, params = _relation(selection, standards, now=now, narrow=True)
+    # The ended rows of the period for its groups, of the trend's twelve months for the trend.
+    spans = frozenset({"trend"} if "trend" in groups else ()) | frozenset({"period"} if groups - {"trend"} else ())
+    relation, params = _relation(selection, standards, now=now, narrow=True, spans=spans)
     steps = "o_kind IN ('step', 'chain')"
     member_steps = ", ".join(map(str, MEMBER_STEPS))
     officer_rows = (
