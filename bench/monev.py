@@ -125,6 +125,7 @@ def main() -> None:
         ("dashboard, Kepala Badan, a year", views.dashboard, "/monev/" + year, kaban),
         ("dashboard, Kasubbid, a year", views.dashboard, "/monev/" + year, kasubbid),
         ("dashboard, Kepala Badan, this month", views.dashboard, "/monev/?period=month", kaban),
+        ("trend, Kepala Badan, to this month", views.trend, "/monev/tren/?period=month", kaban),
         ("breaches behind a figure, a year", views.occurrences, "/monev/langkah/" + year + "&status=breach", kaban),
         ("XLSX export, a year", views.export_xlsx, "/monev/unduh/xlsx/" + year, kaban),
         ("PDF report, last month", views.export_pdf, "/monev/unduh/pdf/?period=last_month", kaban),
