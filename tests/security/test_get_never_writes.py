@@ -159,7 +159,9 @@ def world(cast) -> dict:
         data={
             "title": "Berita Acara dialog dengan koordinator aksi",
             "place": "Ruang rapat Pusat Pemerintahan",
-            "held_at": timezone.now() - timezone.timedelta(hours=1),
+            # Now, not an hour ago: from midnight to 1:00 WIB an hour ago is the day before
+            # the lokus was chosen, which a Berita Acara may not be dated.
+            "held_at": timezone.now(),
             "parties": [{"name": "Ketua Serikat Pekerja Uji", "position": "Koordinator aksi"}],
             "discussion": "Tuntutan kenaikan upah minimum kota.",
             "agreements": "Aspirasi diteruskan ke Wali Kota.",
