@@ -631,7 +631,7 @@ def figure_rows(
     a number past the last page is the last page, as Django's ``Paginator.get_page``."""
     now = now or timezone.now()
     # The ended rows of the period for its groups, of the trend's twelve months for the trend.
-    spans = frozenset({"trend"} if "trend" in groups else ()) | frozenset({"period"} if groups - {"trend"} else ())
+    spans = frozenset("trend" if group == "trend" else "period" for group in groups)
     relation, params = _relation(selection, standards, now=now, narrow=True, spans=spans)
     steps = "o_kind IN ('step', 'chain')"
     member_steps = ", ".join(map(str, MEMBER_STEPS))
@@ -674,10 +674,10 @@ def figure_rows(
             f" OR (t.kind = 'step' AND t.step NOT IN ({member_steps}))){narrowed}) AS timed"
         )
         select_params += [_param(selection.period.start), _param(selection.period.end), *scope_params]
-    selects = [
-        *_group("step", ("o_step", "NULL"), steps, period, returns=True),
-        *_group("sub", ("o_step", "o_sub"), steps, period, times=chain, p90=False, timed="few"),
-        *_group(
+    by_group = {
+        "step": _group("step", ("o_step", "NULL"), steps, period, returns=True),
+        "sub": _group("sub", ("o_step", "o_sub"), steps, period, times=chain, p90=False, timed="few"),
+        "officer": _group(
             "officer",
             ("o_step", "o_actor"),
             f"{officer_rows} AND {period}",
@@ -686,10 +686,10 @@ def figure_rows(
             p90=False,
             label=f"(SELECT u.full_name FROM {users} u WHERE u.id = o_actor)",  # noqa: S608
         ),
-        *_group("trend", ("o_step", "o_month"), f"{steps} AND {trend}", trend, times=chain, timed="few"),
-        *_group("rounds", ("o_step", "o_rounds"), f"o_kind = 'chain' AND {period}", period, times=None),
-    ]
-    selects = [select for select in selects if select.startswith(tuple(f"SELECT '{name}'," for name in groups))]
+        "trend": _group("trend", ("o_step", "o_month"), f"{steps} AND {trend}", trend, times=chain, timed="few"),
+        "rounds": _group("rounds", ("o_step", "o_rounds"), f"o_kind = 'chain' AND {period}", period, times=None),
+    }
+    selects = [select for name, selected in by_group.items() if name in groups for select in selected]
     # Only constants of this module and Django's own SQL: nothing here comes from a request.
     offset, limit = breaches
     if limit:
