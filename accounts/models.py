@@ -3,7 +3,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
@@ -140,11 +140,35 @@ class User(AbstractUser):
         return self.full_name.split(" ")[0] if self.full_name else self.username
 
     @cached_property
+    def access(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The names of the user's role groups and their permissions (``app_label.codename``,
+        their own and their groups'), read together in one query, once per request: every
+        page asks both (the menu, the home page's kinds of work, each view's rule), and
+        Django's backend would read the groups and the two kinds of permission apart.
+        ``accounts.backends.ModelBackend`` answers ``has_perm`` from it."""
+        from django.contrib.auth.models import Group, Permission
+
+        nothing = Value(None, output_field=models.CharField())
+        of_groups = (
+            Group.objects.filter(user=self)
+            .order_by()
+            .values_list("name", "permissions__content_type__app_label", "permissions__codename")
+        )
+        own = (
+            Permission.objects.filter(user=self).order_by().values_list(nothing, "content_type__app_label", "codename")
+        )
+        rows = list(of_groups.union(own, all=True))
+        return (
+            frozenset(name for name, _app, _codename in rows if name is not None),
+            frozenset(f"{app}.{codename}" for _name, app, codename in rows if codename is not None),
+        )
+
+    @cached_property
     def role_names(self) -> frozenset[str]:
-        """Names of the user's role groups, read once per request."""
+        """Names of the user's role groups, read once per request (``access``)."""
         if not self.is_active:
             return frozenset()
-        return frozenset(self.groups.values_list("name", flat=True))
+        return self.access[0]
 
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.role_names for role in roles)

@@ -291,7 +291,7 @@ class Sessions:
         user = User.objects.get(username=username)
         store = import_module(settings.SESSION_ENGINE).SessionStore()
         store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None and RolePolicy.objects.filter(group__user=user, requires_two_factor=True).exists():

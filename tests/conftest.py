@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.enums import AgencyKind, Role
 from tests.factories import AgencyFactory, UserFactory, sub_division
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "accounts.backends.ModelBackend"
 
 
 class PersonClient(Client):

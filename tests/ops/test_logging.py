@@ -113,7 +113,7 @@ def test_no_password_report_text_or_file_name_reaches_the_log(log_lines, cast, s
     report_services.report_save(user=cast["coordinator"], report_id=report.pk, data={"analysis": SECRET_TEXT})
     lokus = builders.make_running_lokus(cast)
     korlap = Client()
-    korlap.force_login(cast["coordinator"], "django.contrib.auth.backends.ModelBackend")
+    korlap.force_login(cast["coordinator"], "accounts.backends.ModelBackend")
     upload = SimpleUploadedFile(SECRET_FILE_NAME, jpeg(), content_type="image/jpeg")
     response = korlap.post(f"/tugas/{lokus.pk}/unggah/", {"kind": "photo", "file": upload, "caption": "gerbang"})
     assert response.status_code == 302

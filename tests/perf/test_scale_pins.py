@@ -50,29 +50,29 @@ def _day(world):
 # compose, to confirm, in the field, reports), the leadership's lokus in progress and
 # reports, the member's and the Korlap's open assignments (both are on every Wasdin team).
 PAGES = {
-    "home (kasubbid)": Page("kasubbid", _home, 14, (5, 5 * QUEUE_LIMIT)),
-    "home (kabid)": Page("kabid", _home, 11, (3, 2 * QUEUE_LIMIT)),
-    "home (kepala badan)": Page("kaban", _home, 11, (2, QUEUE_LIMIT)),
-    "home (member)": Page("member", _home, 12, (2, QUEUE_LIMIT)),
-    "home (korlap)": Page("coordinator", _home, 12, (2, QUEUE_LIMIT)),
-    "lokus list (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:list"), 8),
-    "lokus list (kabid)": Page("kabid", lambda w: reverse("lokus:list"), 9),
-    "report list (kasubbid)": Page("kasubbid", lambda w: reverse("reports:list"), 10),
-    "report list (kabid)": Page("kabid", lambda w: reverse("reports:list"), 11),
-    "report list, your turn (kasubbid)": Page("kasubbid", lambda w: reverse("reports:list") + "?turn=mine", 10),
-    "plan list (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_list"), 9),
+    "home (kasubbid)": Page("kasubbid", _home, 12, (5, 5 * QUEUE_LIMIT)),
+    "home (kabid)": Page("kabid", _home, 9, (3, 2 * QUEUE_LIMIT)),
+    "home (kepala badan)": Page("kaban", _home, 9, (2, QUEUE_LIMIT)),
+    "home (member)": Page("member", _home, 10, (2, QUEUE_LIMIT)),
+    "home (korlap)": Page("coordinator", _home, 10, (2, QUEUE_LIMIT)),
+    "lokus list (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:list"), 6),
+    "lokus list (kabid)": Page("kabid", lambda w: reverse("lokus:list"), 7),
+    "report list (kasubbid)": Page("kasubbid", lambda w: reverse("reports:list"), 8),
+    "report list (kabid)": Page("kabid", lambda w: reverse("reports:list"), 9),
+    "report list, your turn (kasubbid)": Page("kasubbid", lambda w: reverse("reports:list") + "?turn=mine", 8),
+    "plan list (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_list"), 7),
     "plan list, to decide (kasubbid)": Page(
-        "kasubbid", lambda w: reverse("lokus:plan_list") + "?status=received&when=waiting", 9
+        "kasubbid", lambda w: reverse("lokus:plan_list") + "?status=received&when=waiting", 7
     ),
-    "calendar week (kasubbid)": Page("kasubbid", _day, 8),
-    "notifications (kasubbid)": Page("kasubbid", lambda w: reverse("notifications"), 8),
-    "assignment list (member)": Page("member", lambda w: reverse("lokus:assignments"), 9),
-    "access log (kepala badan)": Page("kaban", lambda w: reverse("lokus:access_log"), 9),
-    "download log (kepala badan)": Page("kaban", lambda w: reverse("reports:downloads"), 9),
-    "lokus page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:detail", args=[w["running"].pk]), 20),
-    "report page (kasubbid)": Page("kasubbid", lambda w: reverse("reports:detail", args=[w["at_kasubbid"].pk]), 18),
-    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 18),
-    "plan page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_detail", args=[w["plan"].pk]), 11),
+    "calendar week (kasubbid)": Page("kasubbid", _day, 6),
+    "notifications (kasubbid)": Page("kasubbid", lambda w: reverse("notifications"), 6),
+    "assignment list (member)": Page("member", lambda w: reverse("lokus:assignments"), 7),
+    "access log (kepala badan)": Page("kaban", lambda w: reverse("lokus:access_log"), 7),
+    "download log (kepala badan)": Page("kaban", lambda w: reverse("reports:downloads"), 7),
+    "lokus page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:detail", args=[w["running"].pk]), 18),
+    "report page (kasubbid)": Page("kasubbid", lambda w: reverse("reports:detail", args=[w["at_kasubbid"].pk]), 16),
+    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 16),
+    "plan page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_detail", args=[w["plan"].pk]), 9),
 }
 
 
