@@ -374,6 +374,15 @@ def test_the_cost_does_not_grow_with_the_data(client_for, cast, world, django_as
     assert "Lokus tambahan" not in client.get(URL).content.decode()
 
 
+def test_the_markers_are_written_without_spaces(client_for, world):
+    """Hundreds of markers: the JSON is written compact (no space after "," and ":"), the
+    same data as the indented-free default would carry."""
+    response = client_for("kabid").get(MARKERS_URL)
+    body = response.content.decode()
+    assert body == json.dumps(response.json(), separators=(",", ":"))
+    assert len(response.json()["markers"]) > 1
+
+
 def test_at_most_the_newest_markers_are_drawn(client_for, world, monkeypatch):
     monkeypatch.setattr(views_map, "MARKER_LIMIT", 2)
     client = client_for("kabid")
