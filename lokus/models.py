@@ -363,6 +363,9 @@ class Lokus(StateModelMixin, models.Model):
             models.Index(fields=["-starts_at", "-id"], name="lokus_newest_first"),
             # Lokus chosen within a period, latest first (the monitoring map and its filters).
             models.Index(fields=["-created_at", "-id"], name="lokus_chosen_latest"),
+            # A member's assignment list orders their hundreds of assignments by the lokus's
+            # start: read from this index alone (PostgreSQL), not a heap page per lokus.
+            models.Index(fields=["id"], include=["starts_at"], name="lokus_id_starts"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -485,8 +488,10 @@ class Assignment(StateModelMixin, models.Model):
         verbose_name_plural = _("team assignments")
         ordering = ["-is_coordinator", "member__full_name"]
         indexes = [
-            # A member's own assignments by state: the open ones of the home queue.
-            models.Index(fields=["member", "state"], name="assignment_member_state"),
+            # A member's own assignments by state: the open ones of the home queue, and the
+            # assignment list's order, read from the index alone (PostgreSQL: the lokus and
+            # the id are included), not a heap page per assignment.
+            models.Index(fields=["member", "state"], include=["lokus", "id"], name="assignment_member_list"),
             # The teams with members yet to confirm (step 4): few rows, read on the Kasubbid's home.
             models.Index(fields=["lokus"], condition=Q(state=AssignmentState.ASSIGNED), name="assignment_unconfirmed"),
             # The lokus a member coordinates (the Korlap's "compile the team report" queue).

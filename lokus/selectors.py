@@ -659,7 +659,8 @@ def visible_lokus(user) -> QuerySet[Lokus]:
 
 
 def risk_mapping(lokus: Lokus) -> RiskAssessment | None:
-    return RiskAssessment.objects.filter(lokus=lokus).first()
+    """The lokus's risk mapping, with who recorded it (the pages name them)."""
+    return RiskAssessment.objects.filter(lokus=lokus).select_related("recorded_by").first()
 
 
 def lokus_page(user, lokus: Lokus) -> dict:
@@ -724,10 +725,15 @@ def assignment_page_rows(ids) -> list[Assignment]:
     return dated(linked(rows, "lokus:assignment", "lokus_id"), "starts_at", lambda a: a.lokus)
 
 
-def assignment_page(lokus: Lokus, assignment: Assignment) -> dict:
-    """What the member's assignment page shows: the team and its Korlap, the risk mapping,
-    the Berita Acara of the lokus, and the member's own notes and files."""
-    team = list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
+def team(lokus: Lokus) -> list[Assignment]:
+    """The lokus's team as the member's assignment page lists it: the Korlap first, then by
+    name, each with the member."""
+    return list(lokus.assignments.select_related("member").order_by("-is_coordinator", "member__full_name"))
+
+
+def assignment_page(lokus: Lokus, assignment: Assignment, team: list[Assignment]) -> dict:
+    """What the member's assignment page shows: the team (``team``) and its Korlap, the
+    risk mapping, the Berita Acara of the lokus, and the member's own notes and files."""
     return {
         "team": team,
         "korlap": next((a.member for a in team if a.is_coordinator), None),

@@ -38,14 +38,17 @@ from lokus.submissions import Replayed
 from lokus.uploads import DOCUMENT_ACCEPT, IMAGE_ACCEPT, VIDEO_ACCEPT
 
 
-def _own(user, pk: int, grants=None):
+def _own(user, pk: int, grants=None, team: bool = False):
     """The lokus and the user's own assignment on it; 404 for anyone not on the team.
-    ``grants``: the page's ``permissions.grants_reader``, when it checks more."""
+    ``grants``: the page's ``permissions.grants_reader``, when it checks more. ``team``:
+    the lokus's team is read (``selectors.team``) and the assignment found in it, for a
+    page that shows the team: the lokus, the assignment and the team are then returned."""
     lokus = get_object_or_404(permissions.lokus_for(user).select_related("plan", "sub_division"), pk=pk)
-    assignment = permissions.assignment_of(user, lokus, grants=grants)
+    members = selectors.team(lokus) if team else None
+    assignment = permissions.assignment_of(user, lokus, team=members, grants=grants)
     if assignment is None:
         raise Http404
-    return lokus, assignment
+    return (lokus, assignment, members) if team else (lokus, assignment)
 
 
 def _form_errors(form) -> str:
@@ -141,9 +144,9 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     grants = permissions.grants_reader(user)  # the lokus's grants, read once for both checks
-    lokus, assignment = _own(user, pk, grants)
+    lokus, assignment, team = _own(user, pk, grants, team=True)
     record_access(request, AccessLog.Kind.ASSIGNMENT, lokus.pk, assignment.pk, lokus.classification)
-    page = selectors.assignment_page(lokus, assignment)
+    page = selectors.assignment_page(lokus, assignment, team)
     is_coordinator = permissions.is_coordinator(user, lokus, grants)
     working = assignment.in_the_field
     return render(

@@ -71,7 +71,7 @@ PAGES = {
     "download log (kepala badan)": Page("kaban", lambda w: reverse("reports:downloads"), 7),
     "lokus page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:detail", args=[w["running"].pk]), 18),
     "report page (kasubbid)": Page("kasubbid", lambda w: reverse("reports:detail", args=[w["at_kasubbid"].pk]), 16),
-    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 16),
+    "assignment page (member)": Page("member", lambda w: reverse("lokus:assignment", args=[w["running"].pk]), 14),
     "plan page (kasubbid)": Page("kasubbid", lambda w: reverse("lokus:plan_detail", args=[w["plan"].pk]), 9),
 }
 
